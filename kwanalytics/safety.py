@@ -1,0 +1,36 @@
+"""Keeping hostile text inert: HTML escaping and spreadsheet-formula neutralising (OWASP CSV injection)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+
+# OWASP: a cell starting with = + - @ tab or carriage return may run as a formula. A leading + or - that
+# is simply a number ("-2", "+44 20 ...") is left alone: GAS scores and phone numbers are not attacks.
+_FORMULA_START = re.compile(r"^[=@\t\r]|^[+-](?![\d.,\s]*$)")
+
+
+def neutralise_formula(value):
+    """Prefix a cell that a spreadsheet would run as a formula with a single quote, so it shows as text."""
+    if isinstance(value, str) and _FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell neutralised, ready to write as CSV or Excel."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_formula, na_action="ignore")
+    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    return out
+
+
+def escape(value) -> str:
+    """Text made safe to put into HTML: shown as typed, never run."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
