@@ -101,3 +101,16 @@ def school_calendar(term_dates: dict, activity_dates, source: str = "the school'
                            + pd.Timedelta(days=7)):
             return cal
     return inferred(dates)
+
+
+def calendar_for(tables: dict, settings) -> SchoolCalendar:
+    """The calendar for a workspace's tables: term dates when they cover the incidents and sessions."""
+    dates = []
+    if "incidents" in tables and len(tables["incidents"]):
+        dates.append(pd.to_datetime(tables["incidents"]["occurred_at"]))
+    if "sessions" in tables and len(tables["sessions"]):
+        dates.append(pd.to_datetime(tables["sessions"]["date"]))
+    activity = pd.concat(dates, ignore_index=True) if dates else pd.Series([], dtype="datetime64[us]")
+    source = settings.sources.get("term_dates.yaml")
+    return school_calendar(settings.term_dates, activity,
+                           f"the school's term dates ({source.name})" if source else "the school's term dates")
