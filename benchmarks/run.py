@@ -1,0 +1,206 @@
+"""`make bench`: speed and memory of every step at trust scale, printed in one run.
+
+Each step runs in a fresh Python process so that its peak memory (max RSS) is its own. Sizes default to
+300, 3,000 and 10,000 pupils (a trust); `--sizes 300,3000` for a shorter run. Figures are printed as they
+come and, at the end, as one table; `--json FILE` also writes them for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TARGETS = {
+    "ingest_rows_per_s": 200_000,
+    "ingest_peak_mib": 2048,
+    "cohort_report_s": 60,
+    "batch_speedup": 5,
+    "pupil_report_mib": 5,
+}
+
+
+def _child(step: str, workspace: str, extra: dict) -> dict:
+    """Run one step here (in the child process) and return its figures."""
+    import resource
+
+    t0 = time.perf_counter()
+    out: dict = {}
+    if step == "demo":
+        from kwanalytics.demo import write_demo
+
+        write_demo(workspace, students=extra["students"], seed=2026, console=None)
+    elif step == "ingest":
+        from kwanalytics.ingest import run_ingest
+
+        t0 = time.perf_counter()  # imports are not ingest's work
+        run_ingest(workspace, write=True, rebuild=True, console=None)
+        summary = json.loads((Path(workspace) / "data/processed/ingest_summary.json").read_text())
+        out["rows"] = sum(f["rows_read"] for f in summary["files"])
+    elif step in ("impact", "watchlist", "targets", "sessions"):
+        from kwanalytics.calendar import calendar_for
+        from kwanalytics.settings import load_settings
+        from kwanalytics.store import load_tables
+
+        tables, settings = load_tables(workspace), load_settings(workspace)
+        cal = calendar_for(tables, settings)
+        t0 = time.perf_counter()
+        if step == "impact":
+            from kwanalytics.impact import enrolment_impact, programme_impact
+
+            enrol = enrolment_impact(tables, cal, settings)
+            programme_impact(enrol, tables, settings)
+            out["rows"] = len(enrol)
+        elif step == "watchlist":
+            from kwanalytics.patterns import watchlist
+
+            out["rows"] = len(watchlist(tables["incidents"], cal, settings, interventions=tables["interventions"]))
+        elif step == "targets":
+            from kwanalytics.targets import target_progress, tscores
+
+            target_progress(tables["targets"], tables["target_ratings"])
+            out["rows"] = len(tscores(tables["targets"], tables["target_ratings"], settings.term_dates))
+        else:
+            from kwanalytics.sessions import budget_summary, session_summary
+
+            out["rows"] = len(session_summary(tables["sessions"]))
+            budget_summary(tables)
+    elif step == "cohort_report":
+        from kwanalytics.reports import render_reports
+
+        t0 = time.perf_counter()
+        render_reports(workspace, "cohort", console=None)
+        out["mib"] = (Path(workspace) / "reports/cohort.html").stat().st_size / 2**20
+    elif step == "patterns_report":
+        from kwanalytics.reports import render_reports
+
+        t0 = time.perf_counter()
+        render_reports(workspace, "patterns", console=None)
+        out["mib"] = (Path(workspace) / "reports/patterns.html").stat().st_size / 2**20
+    elif step == "pupil_reports":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from reports_batch import compare
+
+        out.update(compare(workspace, pupils=extra["pupils"]))
+    else:
+        raise SystemExit(f"unknown step {step}")
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def run_step(step: str, workspace: Path, **extra) -> dict:
+    cmd = [sys.executable, __file__, "--child", step, "--workspace", str(workspace), "--extra", json.dumps(extra)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="300,3000,10000")
+    ap.add_argument("--pupils", type=int, default=20, help="pupil reports rendered each way for the comparison")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--child")
+    ap.add_argument("--workspace")
+    ap.add_argument("--extra", default="{}")
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child, args.workspace, json.loads(args.extra))))
+        return
+
+    print(f"machine: {machine()}")
+    results: dict[int, dict] = {}
+    for n in [int(s) for s in args.sizes.split(",")]:
+        with tempfile.TemporaryDirectory(prefix=f"kwa-bench-{n}-") as tmp:
+            ws = Path(tmp)
+            r: dict = {}
+            r["demo"] = run_step("demo", ws, students=n)
+            r["ingest"] = run_step("ingest", ws)
+            ing = r["ingest"]
+            if "rows" in ing:
+                ing["rows_per_s"] = ing["rows"] / ing["seconds"]
+            for step in ("impact", "watchlist", "targets", "sessions", "cohort_report", "patterns_report"):
+                r[step] = run_step(step, ws)
+            if n <= 3000:
+                r["pupil_reports"] = run_step("pupil_reports", ws, pupils=args.pupils)
+            results[n] = r
+            _print_size(n, r)
+    _print_summary(results)
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
+
+
+def _fmt(x, spec=".2f"):
+    return "-" if x is None else format(x, spec)
+
+
+def _print_size(n: int, r: dict) -> None:
+    print(f"\n== {n:,} pupils")
+    for step, fig in r.items():
+        if "error" in fig:
+            print(f"  {step:16s} FAILED: {fig['error']}")
+            continue
+        extra = ""
+        if "rows" in fig:
+            extra += f"  rows {fig['rows']:,}"
+        if "rows_per_s" in fig:
+            extra += f"  {fig['rows_per_s']:,.0f} rows/s"
+        if "mib" in fig:
+            extra += f"  size {fig['mib']:.2f} MiB"
+        if "batch_s_per_report" in fig:
+            extra += (f"  batch {fig['batch_s_per_report']:.2f} s/report, naive {fig['naive_s_per_report']:.2f} "
+                      f"s/report, {fig['speedup']:.1f}x; pupil report {fig['pupil_report_mib']:.2f} MiB "
+                      f"(largest {fig.get('pupil_report_max_mib', 0):.2f})")
+        print(f"  {step:16s} {fig['seconds']:8.2f} s  peak {fig['peak_mib']:7.0f} MiB{extra}")
+
+
+def _print_summary(results: dict) -> None:
+    print("\n== against the targets (issue 7)")
+    r = results.get(3000)
+    if not r:
+        print("  (run with 3000 in --sizes to check the targets)")
+        return
+    ing, coh, pr = r.get("ingest", {}), r.get("cohort_report", {}), r.get("pupil_reports", {})
+    checks = [
+        ("ingest rows/s at 3,000 pupils", ing.get("rows_per_s"), ">=", TARGETS["ingest_rows_per_s"]),
+        ("ingest peak MiB at 3,000 pupils", ing.get("peak_mib"), "<=", TARGETS["ingest_peak_mib"]),
+        ("cohort report s at 3,000 pupils", coh.get("seconds"), "<=", TARGETS["cohort_report_s"]),
+        ("batch speed-up over naive loop", pr.get("speedup"), ">=", TARGETS["batch_speedup"]),
+        ("largest pupil report MiB", pr.get("pupil_report_max_mib"), "<=", TARGETS["pupil_report_mib"]),
+    ]
+    for name, value, op, target in checks:
+        ok = value is not None and (value >= target if op == ">=" else value <= target)
+        print(f"  {'PASS' if ok else 'MISS'}  {name:34s} {_fmt(value, ',.2f'):>12s}  (target {op} {target:,})")
+    print("\n== growth with pupils (seconds)")
+    steps = ["demo", "ingest", "impact", "watchlist", "targets", "sessions", "cohort_report", "patterns_report"]
+    print("  " + "step".ljust(16) + "".join(f"{n:>12,}" for n in results))
+    for step in steps:
+        print("  " + step.ljust(16) + "".join(f"{_fmt(results[n].get(step, {}).get('seconds')):>12s}"
+                                              for n in results))
+
+
+if __name__ == "__main__":
+    main()
