@@ -160,7 +160,8 @@ def pseudonymise(workspace: Path = WorkspaceOpt,
 def main() -> None:
     """Entry point: user mistakes become one clear paragraph and exit code 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # with standalone_mode=False click returns the code of a typer.Exit instead of raising it
+        code = app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except KwaError as exc:
@@ -177,7 +178,7 @@ def main() -> None:
             exc.show()
             sys.exit(2)
         raise
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

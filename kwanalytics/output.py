@@ -8,13 +8,13 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from .safety import spreadsheet_safe
+from .safety import to_safe_csv
 
 
 def print_frame(frame: pd.DataFrame, fmt: str, title: str, console: Console) -> None:
     """Write ``frame`` to standard output as a rich table (``fmt="table"``) or CSV (``fmt="csv"``)."""
     if fmt == "csv":
-        spreadsheet_safe(frame).to_csv(sys.stdout, index=False, lineterminator="\n")
+        to_safe_csv(frame, sys.stdout)
         return
     table = Table(title=title, show_lines=False, title_justify="left")
     for col in frame.columns:

@@ -29,6 +29,17 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def to_safe_csv(frame: pd.DataFrame, target=None, **kwargs):
+    """Write ``frame`` as CSV that is safe to open in a spreadsheet (returns the text when ``target`` is None).
+
+    Cells are neutralised (``spreadsheet_safe``) and lines end in CRLF as RFC 4180 says. The CRLF matters: with
+    "\n" line ends Python's csv writer leaves a cell holding a lone carriage return unquoted, and a spreadsheet
+    then starts a new row there, so "note\r=cmd|..." would put a live formula at the start of a row.
+    """
+    kwargs.setdefault("index", False)
+    return spreadsheet_safe(frame).to_csv(target, lineterminator="\r\n", **kwargs)
+
+
 def escape(value) -> str:
     """Text made safe to put into HTML: shown as typed, never run."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +40,10 @@ def table_path(workspace, table: str) -> Path:
 def atomic_write(path: Path, write) -> Path:
     """Call ``write(tmp_path)`` then move the result over ``path`` in one step; owner-only permissions."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        # A folder we make is the owner's only: file names alone (students/S001.html) say who is in the data.
+        path.parent.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
@@ -48,6 +52,7 @@ def atomic_write(path: Path, write) -> Path:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _sweep_stale_parts(path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         if exc.errno == 28:  # ENOSPC
@@ -58,6 +63,23 @@ def atomic_write(path: Path, write) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+STALE_PART_SECONDS = 3600
+
+
+def _sweep_stale_parts(path: Path) -> None:
+    """Remove temporary files that a killed run left next to ``path`` (they hold pupil data and waste disk).
+
+    Only files older than an hour go: a younger one may belong to another run writing at this moment.
+    """
+    cutoff = time.time() - STALE_PART_SECONDS
+    for part in path.parent.glob(f".{path.name}.*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:
+            pass
 
 
 def atomic_write_text(path: Path, text: str) -> Path:

@@ -1,0 +1,490 @@
+"""`kwa ingest` and `kwa validate`: every export under data/raw into the processed store, losing nothing.
+
+Stages (DESIGN.md, "The flow"): ``readers`` turns each file into text cells; ``profiles`` recognises its
+(profile, table) from the header row; ``parsing`` types each column; ``validate`` checks the contract, the
+vocabularies and the rules between tables. Every input row then ends in exactly one place:
+
+* accepted -> data/processed/<table>.parquet (merged with stored rows whose key no file provides now),
+* rejected -> data/processed/rejected/<table>.csv with the file, the row as a spreadsheet numbers it (header = 1),
+  the original cells and the reason (column, value, what was expected, how to fix),
+* an exact duplicate of an accepted row (same key, same content): counted, stored once,
+* skipped: rows a profile says are not this table's (Class Charts praise points are not incidents).
+
+so that for every file rows_read = accepted + rejected + duplicates + skipped. The same key with different
+content is a conflict: the later row (in file name order) is rejected, naming both places.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import audit
+from .contracts import TABLES, empty_frame
+from .errors import KwaError, WorkspaceError
+from .parsing import parse_column
+from .profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
+from .readers import RawExport, UnreadableFile, read_export
+from .safety import to_safe_csv
+from .settings import fold, load_settings
+from .store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
+from .validate import (Problems, VocabularyNote, derive_period, folded_names, isin, map_distinct, parse_problems,
+                       schema_problems, vocabulary_problems)
+
+
+@dataclass
+class FileResult:
+    path: str
+    table: str | None = None
+    profile: str | None = None
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # set when the file could not be read at all
+
+    def summary(self) -> dict:
+        return {"path": self.path, "table": self.table, "profile": self.profile, "rows_read": self.rows_read,
+                "accepted": self.accepted, "rejected": self.rejected, "duplicates": self.duplicates,
+                "skipped": self.skipped, "warnings": list(self.warnings), **({"error": self.error} if self.error else {})}
+
+
+@dataclass
+class IngestResult:
+    exit_code: int
+    files: list[FileResult]
+    tables: dict[str, int] = field(default_factory=dict)  # table -> rows stored after the merge
+    rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
+    vocabulary: list[VocabularyNote] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # accepted rows with a warning: file, row, message
+
+    @property
+    def summary(self) -> dict:
+        return {"files": [f.summary() for f in self.files], "exit_code": self.exit_code}
+
+
+@dataclass
+class Batch:
+    """One file's rows for one table, parsed: the typed frame plus where each row came from."""
+
+    result: FileResult
+    export: RawExport
+    mapping: TableMapping
+    frame: pd.DataFrame  # canonical columns, typed
+    rows: np.ndarray  # spreadsheet row numbers
+    problems: Problems
+    original: pd.DataFrame  # the original cells, named by header
+    extra: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------ finding files
+
+def find_exports(workspace) -> tuple[list[Path], dict[Path, str]]:
+    """Every .csv/.xlsx under data/raw (recursive, sorted), and notes for files left alone (Excel lock files)."""
+    root = raw_dir(workspace)
+    notes: dict[Path, str] = {}
+    if not root.is_dir():
+        return [], notes
+    files = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.suffix.lower() not in (".csv", ".xlsx") or not path.is_file():
+            continue
+        if path.name.startswith("~$"):
+            real = path.with_name(path.name[2:])
+            notes[real] = (f"{real.name} seems to be open in Excel (its lock file {path.name} is next to it): "
+                           "save and close it before ingesting, or the export may be incomplete.")
+            continue
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        files.append(path)
+    return files, notes
+
+
+# ------------------------------------------------------------------------------------------------ one file
+
+def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settings,
+                 known_students: pd.DataFrame | None) -> Batch:
+    mapping = rec.mapping
+    table = TABLES[mapping.table]
+    n = len(export.cells)
+    header = export.header
+    original = export.cells.iloc[:, : len(header)].copy()
+    original.columns = _unique_names(header)
+    problems = Problems(n)
+    # cells present under each mapped column
+    cells = {name: export.cells[pos].reset_index(drop=True) if pos in export.cells else pd.Series(np.nan, index=range(n))
+             for pos, name in rec.columns.items()}
+    frame = empty_frame(mapping.table).reindex(range(n))
+    skip_null = {}
+    for name, col in table.columns.items():
+        if name not in cells:
+            continue
+        raw = cells[name]
+        if mapping.transforms.get(name) == "abs" and col.kind in ("int", "float"):
+            raw = raw.astype("str").str.strip().str.lstrip("+-")
+        if name in mapping.values:
+            table_values = mapping.values[name]
+            raw = map_distinct(raw, lambda v: table_values.get(fold(v), v))
+        parsed = parse_column(raw, col.kind)
+        values = parsed.values.set_axis(frame.index)
+        frame[name] = values.astype("datetime64[us]") if col.kind in ("date", "datetime") else values
+        parse_problems(raw, col, parsed.bad, problems)
+        skip_null[name] = parsed.bad.to_numpy()
+    extra = {name: cells[name] for name in mapping.extra if name in cells}
+    # rows with more cells than the header: the row is shifted, so no cell can be trusted
+    if export.ragged:
+        rag = np.isin(export.rows, np.fromiter(export.ragged, dtype=np.int64))
+        problems.add(rag, f"the row has more cells than the header ({len(header)} columns): a comma or a line "
+                     "break inside a cell may be unquoted. Fix the row in the export and run ingest again.")
+    # pupil found by name when the export has no pupil id (Class Charts, CPOMS)
+    if "student_name" in extra and ("student_id" not in cells) and known_students is not None:
+        lookup, ambiguous = folded_names(known_students)
+        names = extra["student_name"].astype("str").str.strip()
+        folded = map_distinct(names, fold)
+        frame["student_id"] = folded.map(lookup).astype("str")
+        amb = isin(folded, list(ambiguous))
+        unknown = names.notna().to_numpy() & frame["student_id"].isna().to_numpy() & ~amb
+        problems.add(amb, "student: " + "'" + names.fillna("") + "' is the name of more than one pupil in the "
+                     "students table. Add a pupil id column to the export (or make the names unique).")
+        problems.add(unknown, "student: no pupil called '" + names.fillna("") + "' in the students table. Check the "
+                     "spelling, or add the pupil to the students export.")
+        skip_null["student_id"] = amb | unknown
+    # period from the time of day when the export gives none
+    if mapping.table == "incidents" and frame["period"].isna().any():
+        frame["period"] = frame["period"].where(frame["period"].notna(), derive_period(frame["occurred_at"], settings))
+    # rule inside one row: an enrolment ends on or after it starts
+    if mapping.table == "interventions":
+        backwards = (frame["ended_on"] < frame["started_on"]).fillna(False).to_numpy()
+        problems.add(backwards, "ended_on: " + "'" + frame["ended_on"].dt.strftime("%d/%m/%Y").fillna("") + "' is "
+                     "before started_on '" + frame["started_on"].dt.strftime("%d/%m/%Y").fillna("") + "': an "
+                     "enrolment ends on or after it starts. Correct the dates in the export.")
+    result.warnings.extend(export.notes)
+    return Batch(result, export, mapping, frame, export.rows, problems, original, extra | {"skip_null": skip_null})
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    seen, out = {}, []
+    for i, h in enumerate(header):
+        name = h or f"column {i + 1}"
+        if name in ("file", "row", "reason"):  # the rejected file's own columns
+            name = f"{name} (export)"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _derive_key(frame: pd.DataFrame, table: str) -> pd.Series:
+    """A stable id from the row's content (Table.derive_key_from, or every column): same row, same id."""
+    t = TABLES[table]
+    cols = list(t.derive_key_from) or [c for c in frame.columns if c != t.key]
+    hashed = pd.util.hash_pandas_object(frame[cols].astype("str"), index=False)
+    prefix = "".join(w[0] for w in table.split("_")).upper()
+    return pd.Series([f"{prefix}-{h:016x}" for h in hashed.to_numpy()], index=frame.index, dtype="str")
+
+
+def _content_hash(frame: pd.DataFrame) -> np.ndarray:
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+# ------------------------------------------------------------------------------------------------ the run
+
+def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuild: bool = False,
+               console=None) -> IngestResult:
+    """Read, validate and (``write``) store every export under WORKSPACE/data/raw; see the module docstring.
+
+    Returns the per-file counts and the exit code: 0 every row accepted, 1 some rows rejected, 2 some file
+    could not be read at all. The validation report is always written; ``write=False`` writes nothing else.
+    """
+    workspace = Path(workspace)
+    settings = load_settings(workspace)
+    mappings = select_profiles(load_profiles(settings), profile)
+    files, lock_notes = find_exports(workspace)
+    if not files and not lock_notes:
+        raise WorkspaceError(f"There are no exports to read: {raw_dir(workspace)} holds no .csv or .xlsx file. "
+                             "Put your school's exports there (or run `kwa demo` for a synthetic school) and run "
+                             "the command again.")
+    results: list[FileResult] = []
+    batches: dict[str, list[Batch]] = {t: [] for t in TABLES}
+    exports: list[tuple[RawExport, Recognition, FileResult]] = []
+    root = raw_dir(workspace)
+    for path in files:
+        result = FileResult(str(path.relative_to(root)))
+        results.append(result)
+        if path in lock_notes:
+            result.warnings.append(lock_notes.pop(path))
+        try:
+            export = read_export(path, recognise=lambda h: recognise(h, mappings).mapping is not None)
+        except UnreadableFile as exc:
+            result.error = str(exc)
+            continue
+        rec = recognise(export.header, mappings)
+        if rec.mapping is None:
+            shown = ", ".join(f"'{h}'" for h in export.header[:12] if h) or "(nothing)"
+            closest = (f" It looks most like a {rec.closest.table} export ({rec.closest.profile} profile) but has no "
+                       + ", ".join(rec.missing) + " column." if rec.closest is not None and rec.missing else "")
+            result.error = (f"{path.name}: the header row ({shown}) does not match any known export.{closest} "
+                            "Rename the header cells to the names in schemas/profiles/generic.yaml, or add the "
+                            "spellings to a profile there.")
+            continue
+        result.table, result.profile = rec.mapping.table, rec.mapping.profile
+        result.rows_read = len(export.cells)
+        exports.append((export, rec, result))
+    for note in lock_notes.values():
+        results.append(FileResult(note.split(" ", 1)[0], warnings=[note]))
+
+    stored = {t: (empty_frame(t) if rebuild else _read_stored(workspace, t)) for t in TABLES}
+    accepted: dict[str, pd.DataFrame] = {}
+    rejected: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
+    vocab_notes: list[VocabularyNote] = []
+    for table in TABLES:  # students first: later tables look pupils up
+        known_students = _current(stored, accepted, "students")
+        for export, rec, result in exports:
+            if rec.mapping.table != table:
+                continue
+            batches[table].append(_parse_batch(export, rec, result, settings, known_students))
+        if not batches[table]:
+            continue
+        accepted[table], rejected[table], notes = _settle(table, batches[table], settings, stored, accepted)
+        vocab_notes.extend(notes)
+
+    warnings = _warnings(accepted, stored, batches)
+    code = 2 if any(r.error for r in results) else (1 if any(r.rejected for r in results) else 0)
+    result = IngestResult(code, results, vocabulary=vocab_notes, warnings=warnings,
+                          rejected={t: pd.concat(v, ignore_index=True) for t, v in rejected.items() if v})
+    if write:
+        _store(workspace, accepted, stored, result, rebuild)
+        _write_summary(workspace, result)
+        audit.record(workspace, "ingest", files=[{**r.summary(), "sha256": _sha(root / r.path)} for r in results],
+                     exit_code=code, rebuild=rebuild)
+    from .validation_report import write_validation_report
+
+    write_validation_report(workspace, result)
+    if console is not None:
+        _print(console, result, workspace, write)
+    return result
+
+
+def _sha(path: Path) -> str | None:
+    try:
+        return audit.file_sha256(path)
+    except OSError:
+        return None
+
+
+def _read_stored(workspace, table: str) -> pd.DataFrame:
+    try:
+        return read_table(workspace, table)
+    except KwaError:
+        return empty_frame(table)  # a damaged table is rebuilt from the exports (the message said so)
+
+
+def _settle(table: str, batches: list[Batch], settings, stored, accepted):
+    """Validate the table's batches together: contract, vocabulary, pupils and targets known, keys unique."""
+    t = TABLES[table]
+    frames, notes = [], []
+    for b in batches:
+        if b.mapping.skip:
+            skip = np.zeros(len(b.frame), dtype=bool)
+            for col, values in b.mapping.skip.items():
+                src = b.extra.get(col)
+                if src is not None:
+                    skip |= isin(map_distinct(src, fold), list(values))
+            b.extra["skip"] = skip
+            b.result.skipped = int(skip.sum())
+        # the key: derived from the row's content when the export has no key column (or, for a key that is not
+        # required, an empty cell)
+        missing_key = b.frame[t.key].isna()
+        if t.key not in b.mapping.match(b.export.header).values() or not t.columns[t.key].required:
+            if missing_key.any():
+                b.frame.loc[missing_key, t.key] = _derive_key(b.frame, table)[missing_key]
+        schema_problems(table, b.frame, b.problems, b.extra["skip_null"])
+        where = f"{b.result.path} row " + pd.Series(b.rows).astype("str")
+        notes.extend(vocabulary_problems(table, b.frame, settings, b.problems, where, b.mapping.transforms))
+        frames.append(b)
+    # rules between tables
+    students = _known(stored, accepted, "students", "student_id")
+    targets = _known(stored, accepted, "targets", "target_id")
+    for b in frames:
+        if table != "students" and "student_id" in b.frame and students is not None:
+            unknown = b.frame["student_id"].notna().to_numpy() & ~isin(b.frame["student_id"], students)
+            b.problems.add(unknown, "student_id: " + "'" + b.frame["student_id"].fillna("") + "' is not a pupil in "
+                           "the students table. Check the id, or add the pupil to the students export.")
+        if table == "target_ratings" and targets is not None:
+            unknown = b.frame["target_id"].notna().to_numpy() & ~isin(b.frame["target_id"], targets)
+            b.problems.add(unknown, "target_id: " + "'" + b.frame["target_id"].fillna("") + "' is not a target in "
+                           "the targets table. Check the id, or add the target to the targets export.")
+    # keys: exact duplicates are counted, conflicts rejected naming both places (first file/row wins)
+    parts = []
+    for i, b in enumerate(frames):
+        skip = b.extra.get("skip", np.zeros(len(b.frame), dtype=bool))
+        ok = ~b.problems.mask() & ~skip
+        part = b.frame[ok].copy()
+        part["__batch"], part["__pos"] = i, np.flatnonzero(ok)
+        parts.append(part)
+    good = pd.concat(parts, ignore_index=True) if parts else empty_frame(table)
+    cols = list(t.columns)
+    first = ~good.duplicated(subset=[t.key], keep="first")
+    # content is compared only where a key repeats (hashing every row would cost seconds at a trust's size)
+    repeated = good.duplicated(subset=[t.key], keep=False).to_numpy()
+    good["__hash"] = np.uint64(0)
+    if repeated.any():
+        good.loc[repeated, "__hash"] = _content_hash(good.loc[repeated, cols])
+    same = good.duplicated(subset=[t.key, "__hash"], keep="first") & ~first
+    conflict = ~first & ~same
+    if conflict.any():
+        firsts = good[first].set_index(t.key, drop=False)
+        for idx in np.flatnonzero(conflict.to_numpy()):
+            row = good.iloc[idx]
+            orig = firsts.loc[row[t.key]]
+            fb, tb = frames[int(orig["__batch"])], frames[int(row["__batch"])]
+            differs = [c for c in cols if not (pd.isna(row[c]) and pd.isna(orig[c])) and str(row[c]) != str(orig[c])]
+            here = f"{fb.result.path} row {int(fb.rows[int(orig['__pos'])])}"
+            tb.problems.add(np.arange(len(tb.frame)) == int(row["__pos"]),
+                            f"{t.key}: '{row[t.key]}' is already used by {here} with different content "
+                            f"({', '.join(differs[:4])} differ). Keep one of the two rows, or give this one its own id.")
+    for i, b in enumerate(frames):
+        in_b = good["__batch"].to_numpy() == i
+        b.result.duplicates = int((same.to_numpy() & in_b).sum())
+    accepted_frame = good[first.to_numpy()][cols].reset_index(drop=True)
+    # rows rejected, with their original cells and reasons
+    rej = []
+    for b in frames:
+        mask = b.problems.mask()
+        skip = b.extra.get("skip", np.zeros(len(b.frame), dtype=bool))
+        mask &= ~skip
+        b.result.rejected = int(mask.sum())
+        b.result.accepted = b.result.rows_read - b.result.rejected - b.result.duplicates - b.result.skipped
+        if mask.any():
+            idx = np.flatnonzero(mask)
+            out = b.original.iloc[idx].reset_index(drop=True).astype(object)
+            out.insert(0, "row", b.rows[idx])
+            out.insert(0, "file", b.result.path)
+            out["reason"] = ["; ".join(b.problems.reasons[i]) for i in idx.tolist()]
+            rej.append(out)
+    return accepted_frame, rej, notes
+
+
+def _current(stored, accepted, table) -> pd.DataFrame:
+    """The table as it will be stored: this run's rows, plus stored rows whose key no export provides now."""
+    old = stored[table]
+    if table not in accepted:
+        return old
+    if old.empty:
+        return accepted[table]
+    new = accepted[table]
+    key = TABLES[table].key
+    keep = old[~isin(old[key], new[key])]
+    return pd.concat([keep, new], ignore_index=True) if len(keep) else new
+
+
+def _known(stored, accepted, table, key):
+    """Ids known from this run and the store; None when there is no such table at all (the rule cannot apply)."""
+    ids = _current(stored, accepted, table)[key]
+    return None if ids.empty else pd.Index(ids.dropna().unique())
+
+
+def _warnings(accepted, stored, batches) -> list[dict]:
+    """Accepted rows worth a look: a community session with no risk assessment current on its date."""
+    out = []
+    if "sessions" not in accepted:
+        return out
+    sessions = accepted["sessions"]
+    ras = _current(stored, accepted, "risk_assessments")
+    community = sessions[sessions["setting"].eq("community").fillna(False)]
+    if community.empty:
+        return out
+    ras = ras.dropna(subset=["assessed_on"])
+    review = ras["review_by"].fillna(pd.Timestamp.max.normalize())
+    covered = np.zeros(len(community), dtype=bool)
+    # by the session's named assessment, else by any assessment of the pupil
+    by_id = community.merge(ras.assign(review_by=review), left_on="risk_assessment_id", right_on="ra_id", how="left",
+                            suffixes=("", "_ra"))
+    ok_id = (by_id["assessed_on"] <= by_id["date"]) & (by_id["date"] <= by_id["review_by"])
+    by_pupil = community.reset_index().merge(ras.assign(review_by=review), on="student_id", how="left",
+                                             suffixes=("", "_ra"))
+    ok_pupil = ((by_pupil["assessed_on"] <= by_pupil["date"]) & (by_pupil["date"] <= by_pupil["review_by"]))
+    ok_pupil = ok_pupil.groupby(by_pupil["index"]).any()
+    covered = ok_id.fillna(False).to_numpy() | ok_pupil.reindex(community.index).fillna(False).to_numpy()
+    origin = {}
+    for b in batches.get("sessions", []):
+        for sid, r in zip(b.frame["session_id"], b.rows):
+            origin.setdefault(sid, f"{b.result.path} row {r}")
+    for _, row in community[~covered].iterrows():
+        where = origin.get(row["session_id"], "stored")
+        out.append({"table": "sessions", "where": where, "column": "risk_assessment_id",
+                    "value": row.get("risk_assessment_id"),
+                    "message": f"community session {row['session_id']} on {row['date']:%d/%m/%Y} has no risk "
+                               "assessment current on its date"
+                               + (f" (its risk assessment {row['risk_assessment_id']} was not current then)"
+                                  if pd.notna(row.get("risk_assessment_id")) else "")
+                               + ". The session is kept; add or renew the risk assessment."})
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ writing
+
+def _store(workspace, accepted, stored, result: IngestResult, rebuild: bool) -> None:
+    for table, new in accepted.items():
+        key = TABLES[table].key
+        merged = _current(stored, accepted, table)
+        base = empty_frame(table)
+        merged = merged[list(base.columns)].astype(base.dtypes.to_dict())
+        merged = merged.sort_values(key, kind="stable").reset_index(drop=True)
+        write_table(workspace, table, merged)
+        result.tables[table] = len(merged)
+    if rebuild:
+        for table in TABLES:
+            if table not in accepted:
+                path = processed_dir(workspace) / f"{table}.parquet"
+                path.unlink(missing_ok=True)
+    folder = processed_dir(workspace) / "rejected"
+    for table in TABLES:
+        path = folder / f"{table}.csv"
+        frame = result.rejected.get(table)
+        if frame is not None and len(frame):
+            atomic_write(path, lambda tmp, f=frame: to_safe_csv(f, tmp, encoding="utf-8-sig"))
+        elif path.exists() and table in accepted:
+            path.unlink()  # this run's exports of the table had no rejections: an old list would mislead
+
+
+def _write_summary(workspace, result: IngestResult) -> None:
+    atomic_write_text(processed_dir(workspace) / "ingest_summary.json",
+                      json.dumps(result.summary, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _print(console, result: IngestResult, workspace, write: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from rich import box
+
+    table = Table(title="Ingest" if write else "Validate (nothing written)", box=box.SIMPLE_HEAD,
+                  caption="read = ok (accepted) + rej (rejected) + dup (exact duplicates) + skip (skipped)")
+    table.add_column("file", overflow="fold", min_width=12)  # a long name wraps rather than losing its end
+    for col in ("table", "profile"):
+        table.add_column(col, overflow="fold")
+    for col in ("read", "ok", "rej", "dup", "skip"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in result.files:
+        table.add_row(escape(r.path), r.table or "[red]not read[/]", r.profile or "", str(r.rows_read),
+                      str(r.accepted), str(r.rejected), str(r.duplicates), str(r.skipped))
+    console.print(table)
+    for r in result.files:
+        if r.error:
+            console.print(f"[bold red]{escape(r.path)} could not be read:[/] {escape(r.error)}", highlight=False)
+    report = reports_dir(workspace) / "validation.html"
+    if any(r.rejected for r in result.files) or result.vocabulary or result.warnings:
+        console.print(f"What was wrong and how to fix it: {report}", highlight=False)
+    if write:
+        console.print(f"Processed tables: {processed_dir(workspace)}", highlight=False)

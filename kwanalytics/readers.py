@@ -1,0 +1,261 @@
+"""Reading an export file into a frame of text cells, whatever the file: CSV in UTF-8 (with or without BOM),
+UTF-16 or cp1252 (Excel on Windows), CRLF line ends, blank lines, or an .xlsx workbook.
+
+Every cell comes back as text (NaN where the row had no cell at all), so that each column can be parsed with a
+message of its own (see ``parsing``). Row numbers are kept as a spreadsheet shows them: the header is row 1, the
+first data row is row 2, and blank lines keep their numbers but are not rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as a table at all; ``str()`` says why and what to do."""
+
+
+@dataclass
+class RawExport:
+    """One export's text cells. ``header`` is the header row as typed; ``cells`` has one column per header cell
+    (named by position: 0, 1, ...), one row per data row; ``rows`` the spreadsheet row number of each."""
+
+    path: Path
+    header: list[str]
+    cells: pd.DataFrame
+    rows: np.ndarray
+    sheet: str | None = None
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+    # Rows that could not be split into the header's cells (too many cells): row number -> original line.
+    ragged: dict[int, list[str]] = field(default_factory=dict)
+
+
+ENCODINGS = ("utf-8", "cp1252", "latin-1")
+
+
+def decode(data: bytes, path: Path) -> tuple[str, str]:
+    """The file's text and the encoding it was in: UTF-8 (BOM or not), UTF-16 with a BOM, else cp1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise UnreadableFile(f"{path.name} says it is UTF-16 text but is not. Export it again as CSV "
+                                 "(UTF-8) or .xlsx.") from None
+    if b"\x00" in data[:65536]:
+        raise UnreadableFile(f"{path.name} is not a text CSV file (it holds binary data). Export it again as "
+                             "CSV or .xlsx, or remove it from data/raw.")
+    for encoding in ENCODINGS[:2]:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    # latin-1 decodes any bytes: a file that is not text at all then fails on its header instead.
+    return data.decode("latin-1"), "latin-1"
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_text(text: str, path: Path, recognise=None) -> tuple[list[str], pd.DataFrame, np.ndarray, dict]:
+    """Split CSV text into a header and text cells, vectorised (pandas' C parser), falling back to Python's csv
+    module only when a row has more cells than the header (those rows are returned as ``ragged``)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    sep = _sniff_delimiter(first)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, engine="c", quotechar='"', index_col=False)
+        ragged = {}
+    except (pd.errors.ParserError, ValueError, csv.Error):
+        frame, ragged = _read_with_csv_module(text, sep)
+    except pd.errors.EmptyDataError:
+        raise UnreadableFile(f"{path.name} is empty. Export it again, or remove it from data/raw.") from None
+    _mark_blank_lines(frame, text, sep)
+    return _split_header(frame, ragged, path, recognise)
+
+
+def _mark_blank_lines(frame: pd.DataFrame, text: str, sep: str) -> None:
+    """pandas reads a blank line as a row of empty cells, like ",,,": tell them apart (rarely needed, so the
+    csv module's record lengths are only consulted when some row is all empty). Blank lines become all-NaN."""
+    if frame.shape[1] == 0 or frame.empty:
+        return
+    empty = (frame.fillna("") == "").all(axis=1).to_numpy()
+    if not empty.any():
+        return
+    lengths = [len(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
+    if len(lengths) == len(frame):
+        blank = empty & (np.array(lengths) <= 1)
+    else:
+        blank = empty
+    frame.iloc[np.flatnonzero(blank), :] = np.nan
+
+
+def _read_with_csv_module(text: str, sep: str) -> tuple[pd.DataFrame, dict[int, list[str]]]:
+    """The slow, forgiving path: each record as the csv module splits it; extra cells are kept aside."""
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    # The header's width is the usual width: a title line above it is shorter, a broken row longer.
+    lengths = pd.Series([len(r) for r in records if any(c.strip() for c in r)], dtype="int64")
+    width = int(lengths.mode().max()) if len(lengths) else 0
+    ragged = {}
+    rows = []
+    for i, rec in enumerate(records):
+        if len(rec) > width:
+            ragged[i] = rec
+            rows.append(rec[:width])  # kept for the rejected file; the row is rejected as not fitting its header
+        else:
+            rows.append(rec + [np.nan] * (width - len(rec)) if rec else [np.nan] * width)
+    frame = pd.DataFrame(rows, columns=range(width), dtype=object)
+    return frame, ragged
+
+
+HEADER_SEARCH_ROWS = 10  # exports sometimes print a title or a date above the header row
+
+
+def _header_at(frame: pd.DataFrame, i: int) -> list[str]:
+    header = ["" if pd.isna(v) else str(v).strip() for v in frame.iloc[i]]
+    while header and header[-1] == "":
+        header.pop()
+    return header
+
+
+def _split_header(frame: pd.DataFrame, ragged: dict, path: Path, recognise=None):
+    frame.columns = range(frame.shape[1])
+    if frame.shape[1]:
+        # A wholly blank line (no cells at all, or only spaces) is not a row; ",,," is a row with empty cells.
+        rest_missing = frame.iloc[:, 1:].isna().all(axis=1)
+        first = frame.iloc[:, 0]
+        truly_blank = rest_missing & (first.isna() | first.astype("str").str.strip().eq(""))
+    else:
+        truly_blank = pd.Series(True, index=frame.index)
+    truly_blank &= ~frame.index.isin(list(ragged))
+    nonblank = np.flatnonzero(~truly_blank.to_numpy())
+    if len(nonblank) == 0:
+        raise UnreadableFile(f"{path.name} has no header row (the file is empty). Export it again, or remove it "
+                             "from data/raw.")
+    h = nonblank[0]
+    if recognise is not None and not recognise(_header_at(frame, h)):
+        h = next((i for i in nonblank[1:HEADER_SEARCH_ROWS] if recognise(_header_at(frame, i))), h)
+    header = _header_at(frame, h)
+    keep = nonblank[nonblank > h]
+    cells = frame.iloc[keep, : max(len(header), 1)].reset_index(drop=True)
+    cells.columns = range(cells.shape[1])
+    rows = keep + 1  # as a spreadsheet numbers them: the first line is row 1 (usually the header)
+    rag = {int(i + 1): v for i, v in ragged.items() if i > h}
+    # Cells past the header's width that hold something: the row does not fit its header.
+    if frame.shape[1] > len(header) and len(header):
+        extra = frame.iloc[keep, len(header):]
+        has_extra = extra.notna() & extra.astype("str").apply(lambda c: c.str.strip().ne(""))
+        for pos in np.flatnonzero(has_extra.any(axis=1).to_numpy()):
+            rag[int(rows[pos])] = [("" if pd.isna(v) else str(v)) for v in frame.iloc[keep[pos]]]
+    return header, cells, np.asarray(rows, dtype=np.int64), rag
+
+
+def _cell_text(value) -> str | float:
+    """An Excel cell as the text a person would have typed: dates ISO, whole numbers without '.0'."""
+    if value is None:
+        return np.nan
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d") if value.time() == time(0) else value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(path: Path, recognise=None) -> RawExport:
+    """The first sheet with a recognised header (``recognise(header) -> bool``), else the first non-empty one."""
+    from openpyxl import load_workbook
+
+    warnings.filterwarnings("ignore", module="openpyxl")  # style and extension notices mean nothing to a user
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, TypeError) as exc:
+        if isinstance(exc, PermissionError):
+            raise
+        raise UnreadableFile(f"{path.name} is not a complete Excel workbook ({type(exc).__name__}); it may be "
+                             "half-copied or damaged. Copy or export it again.") from None
+    except Exception as exc:  # openpyxl raises its own types for broken parts
+        raise UnreadableFile(f"{path.name} cannot be opened as an Excel workbook ({type(exc).__name__}). "
+                             "Open it in Excel and save it again as .xlsx, or export it as CSV.") from None
+    try:
+        candidates = []
+        for sheet in book.worksheets:
+            try:
+                values = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            except Exception as exc:
+                raise UnreadableFile(f"{path.name}: sheet '{sheet.title}' cannot be read ({type(exc).__name__}); "
+                                     "the workbook may be half-copied. Copy or export it again.") from None
+            if not any(isinstance(v, str) and v.strip() for row in values for v in row):
+                continue
+            width = max(len(r) for r in values)
+            frame = pd.DataFrame([r + [np.nan] * (width - len(r)) for r in values], dtype=object)
+            try:
+                header, cells, rows, rag = _split_header(frame, {}, path, recognise)
+            except UnreadableFile:
+                continue
+            candidates.append((sheet.title, header, cells, rows, rag))
+            if recognise is None or recognise(header):
+                break
+        names = [s.title for s in book.worksheets]
+    finally:
+        book.close()
+    if not candidates:
+        raise UnreadableFile(f"{path.name} has no sheet with any data. Export it again, or remove it from data/raw.")
+    chosen = candidates[-1] if recognise is not None and recognise(candidates[-1][1]) else candidates[0]
+    title, header, cells, rows, rag = chosen
+    notes = [f"read sheet '{title}'"]
+    others = [n for n in names if n != title]
+    if others:
+        notes.append("other sheets not read: " + ", ".join(f"'{n}'" for n in others))
+    try:
+        full = load_workbook(path, read_only=False, data_only=True) if path.stat().st_size < 5_000_000 else None
+        if full is not None and full[title].merged_cells.ranges:
+            notes.append(f"sheet '{title}' has merged cells: only the top-left cell of each holds the value")
+    except Exception:
+        pass
+    cells = cells.astype(object).where(cells.notna(), np.nan)
+    return RawExport(path, header, cells, rows, sheet=title, notes=notes, ragged=rag)
+
+
+def read_export(path: Path, recognise=None) -> RawExport:
+    """Read one .csv or .xlsx export; ``UnreadableFile`` (with what to do) when it cannot be read as a table."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            return read_xlsx(path, recognise)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except PermissionError:
+        raise UnreadableFile(f"{path.name} cannot be opened: permission denied. Close it in Excel or any other "
+                             "program, check who owns the file, and run the command again.") from None
+    except IsADirectoryError:
+        raise UnreadableFile(f"{path.name} is a folder, not a file.") from None
+    except OSError as exc:
+        raise UnreadableFile(f"{path.name} cannot be read ({exc.strerror or exc}). Copy it again and rerun.") from None
+    text, encoding = decode(data, path)
+    header, cells, rows, ragged = read_csv_text(text, path, recognise)
+    return RawExport(path, header, cells, rows, encoding=encoding, ragged=ragged)

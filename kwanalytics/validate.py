@@ -1,0 +1,202 @@
+"""Checking parsed rows: types, required values and ranges (the contracts' pandera models, lazy, so every
+problem is found at once), the school's vocabularies, and the rules between tables of DESIGN.md.
+
+Each check returns, per row, the reasons it fails, each naming the column, the value, what was expected and
+how to fix it. Work is vectorised: one boolean mask per rule, turned into text only for the failing rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+
+from .contracts import TABLES, Column
+from .parsing import EXPECTED
+from .settings import Settings, fold
+
+
+@dataclass
+class Problems:
+    """Reasons per row position (0-based within one parsed frame); a row with any reason is rejected."""
+
+    n: int
+    reasons: dict[int, list[str]] = field(default_factory=dict)
+
+    def add(self, mask, message) -> None:
+        """Add ``message`` (a str, or a Series of str aligned with ``mask``) to every row where ``mask``."""
+        mask = np.asarray(mask, dtype=bool)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        if isinstance(message, pd.Series):
+            texts = message.to_numpy()[idx]
+        else:
+            texts = [message] * len(idx)
+        for i, t in zip(idx.tolist(), texts):
+            self.reasons.setdefault(i, []).append(str(t))
+
+    def mask(self) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        if self.reasons:
+            m[list(self.reasons)] = True
+        return m
+
+
+def _quoted(values: pd.Series, limit: int = 60) -> pd.Series:
+    text = values.astype("str").fillna("")
+    long = text.str.len() > limit
+    text = text.where(~long, text.str.slice(0, limit) + "...")
+    return "'" + text + "'"
+
+
+def parse_problems(raw: pd.Series, column: Column, bad: pd.Series, problems: Problems) -> None:
+    if bad.any():
+        expected = EXPECTED.get(column.kind, column.kind)
+        hint = " (dates are read day first: 31/02 does not exist)" if column.kind in ("date", "datetime") else ""
+        problems.add(bad, f"{column.name}: " + _quoted(raw) + f" is not {expected}{hint}. Correct the cell in "
+                     "the export and run ingest again.")
+
+
+@lru_cache(maxsize=None)
+def _schema(table: str):
+    """The contract's schema without its dtype checks: ingest has already typed every column (a failure there
+    would be a bug, not a user's mistake), and checking dtypes value by value costs seconds at a trust's size."""
+    schema = TABLES[table].model.to_schema()
+    return schema.update_columns({name: {"dtype": None} for name in schema.columns})
+
+
+def isin(values: pd.Series, allowed) -> np.ndarray:
+    """``values.isin(allowed)`` as a bool array, fast for Arrow-backed strings (hashing object arrays)."""
+    left = pd.Index(values.to_numpy(dtype=object, na_value=None), dtype=object)
+    if not isinstance(allowed, (pd.Series, pd.Index)):
+        allowed = pd.Series(list(allowed), dtype=object)
+    right = pd.Index(allowed.to_numpy(dtype=object, na_value=None), dtype=object)
+    return left.isin(right)
+
+
+def map_distinct(values: pd.Series, func) -> pd.Series:
+    """``func`` applied to each distinct non-missing value once, spread back over the rows (NaN stays NaN)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
+CHECK_WORDS = {"greater_than_or_equal_to": "at least", "less_than_or_equal_to": "at most"}
+
+
+def schema_problems(table: str, frame: pd.DataFrame, problems: Problems, skip_null: dict) -> None:
+    """Pandera lazy validation of the contract: required values and ranges. ``skip_null``: columns whose
+    missing values were already explained (a cell that did not parse)."""
+    t = TABLES[table]
+    schema = _schema(table)
+    try:
+        schema.validate(frame, lazy=True)
+        return
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cols = t.columns
+    cases = cases[cases["index"].notna()]
+    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+        pos = frame.index.get_indexer(group["index"].astype("int64"))
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[pos[pos >= 0]] = True
+        check = str(check)
+        if "null" in check:
+            if column in skip_null:
+                mask &= ~np.asarray(skip_null[column], dtype=bool)
+            problems.add(mask, f"{column} is empty but every row needs one. Fill it in the export"
+                         + (" (or remove the row)" if column != t.key else "") + " and run ingest again.")
+            continue
+        bound = None
+        for name, word in CHECK_WORDS.items():
+            if check.startswith(name):
+                limits = cols[column].checks
+                bound = f"{word} {limits.get(name)}"
+        values = frame[column].astype("str")
+        lo, hi = cols[column].checks.get("greater_than_or_equal_to"), cols[column].checks.get("less_than_or_equal_to")
+        rng = f"between {lo} and {hi}" if lo is not None and hi is not None else (bound or check)
+        problems.add(mask, f"{column}: " + _quoted(values) + f" is out of range: expected a value {rng}. "
+                     "Correct the cell in the export and run ingest again.")
+
+
+@dataclass
+class VocabularyNote:
+    table: str
+    column: str
+    vocabulary: str
+    value: str
+    rows: int
+    first_row: str
+
+
+def vocabulary_problems(table: str, frame: pd.DataFrame, settings: Settings, problems: Problems,
+                        where: pd.Series, transforms: dict | None = None) -> list[VocabularyNote]:
+    """Replace category values by the school's canonical spelling; unlisted values are kept and noted, or
+    rejected when the school pinned the vocabulary. Returns the notes (for the validation report).
+
+    ``transforms[column] == "first_listed"``: the cell may list several values separated by commas (CPOMS
+    categories); the first the vocabulary knows is used, else the first listed."""
+    notes = []
+    for name, col in TABLES[table].columns.items():
+        if col.kind != "category" or name not in frame or col.vocabulary not in settings.vocabularies:
+            continue
+        vocab = settings.vocabularies[col.vocabulary]
+        values = frame[name]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if not len(uniques):
+            continue
+        first_listed = (transforms or {}).get(name) == "first_listed"
+        canon, known = [], []
+        for v in uniques:
+            v = str(v)
+            parts = [p.strip() for p in v.split(",") if p.strip()] if first_listed else [v]
+            hit = next((vocab.canonical(p) for p in parts if vocab.canonical(p)), None)
+            canon.append(hit if hit is not None else (parts[0] if parts else v))
+            known.append(hit is not None)
+        canon_arr = np.array(canon + [None], dtype=object)
+        known_arr = np.array(known + [True], dtype=bool)
+        unknown = ~known_arr[codes]
+        if vocab.pinned:
+            problems.add(unknown, f"{name}: " + _quoted(values) + f" is not one of the school's {col.vocabulary} ("
+                         + ", ".join(vocab.values[:8]) + (", ..." if len(vocab.values) > 8 else "")
+                         + "). Use one of these, or add it to schemas/vocabularies.yaml.")
+        else:
+            for code in np.flatnonzero(~known_arr[:-1]):
+                rows = np.flatnonzero(codes == code)
+                notes.append(VocabularyNote(table, name, col.vocabulary, str(uniques[code]), len(rows),
+                                            str(where.iloc[rows[0]])))
+        frame[name] = pd.Series(canon_arr[codes], index=frame.index, dtype=object).astype("str")
+    return notes
+
+
+def derive_period(occurred_at: pd.Series, settings: Settings) -> pd.Series:
+    """The school-day period an incident's time falls in (settings.yaml school_day.periods); NaN outside them
+    or when the time is midnight exactly (a date without a time)."""
+    periods = settings.periods
+    if periods.empty:
+        return pd.Series(np.nan, index=occurred_at.index, dtype="str")
+    minutes = lambda hhmm: int(hhmm[:2]) * 60 + int(hhmm[3:5])  # noqa: E731
+    starts = np.array([minutes(str(s)) for s in periods["start"]])
+    ends = np.array([minutes(str(s)) for s in periods["end"]])
+    names = periods["name"].astype(str).to_numpy()
+    t = (occurred_at.dt.hour * 60 + occurred_at.dt.minute).to_numpy(dtype="float64", na_value=np.nan)
+    order = np.argsort(starts)
+    pos = np.searchsorted(starts[order], np.nan_to_num(t, nan=-1), side="right") - 1
+    ok = (pos >= 0) & ~np.isnan(t) & (t > 0)
+    idx = order[np.clip(pos, 0, None)]
+    ok &= np.nan_to_num(t, nan=-1) < ends[idx]
+    out = np.where(ok, names[idx], None)
+    return pd.Series(out, index=occurred_at.index, dtype=object).astype("str")
+
+
+def folded_names(students: pd.DataFrame) -> tuple[dict[str, str], set[str]]:
+    """display_name (folded) -> student_id, and the folded names that belong to more than one pupil."""
+    named = students.dropna(subset=["display_name"]) if "display_name" in students else students.iloc[:0]
+    folded = named["display_name"].map(fold)
+    counts = folded.value_counts()
+    ambiguous = set(counts[counts > 1].index)
+    return dict(zip(folded, named["student_id"])), ambiguous
