@@ -1,0 +1,395 @@
+"""Repeated patterns of behaviour: a watchlist the BEST co-ordinator can trust.
+
+A pupil is flagged only when a pattern stands out from what chance would give for that pupil, so a handful of
+scattered, unrelated incidents raises nothing. Five kinds, each explained in docs/patterns.md and tuned in one
+place (schemas/settings.yaml, ``patterns:``):
+
+- cluster: N incidents within K school days (default 3 within 10), counted in school days;
+- time: a weekday, a period, or a weekday x period holding far more of the pupil's incidents than their school
+  time would give (one-sided binomial test, Bonferroni-corrected over every cell tested, with a minimum count);
+- place: likewise for locations, against the school-wide spread of incidents over places;
+- trigger: an antecedent that keeps preceding one behaviour (ABC data), against how common that pair is school-wide;
+- escalation: weekly incident rates or severities rising over the recent school weeks (Mann-Kendall, with a
+  Theil-Sen slope for the size), or a move from low-level to physical incidents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .calendar import SchoolCalendar, calendar_for
+from .criteria import criteria_status
+from .settings import fold, load_settings
+from .store import load_tables
+
+COLUMNS = ["student_id", "pattern", "evidence", "first_seen", "last_seen", "incidents", "next_step", "p_value"]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+# Pseudo-incidents spread by period length that smooth the school-wide base rate of each period.
+PRIOR_WEIGHT = 20
+
+
+def _cfg(settings) -> dict:
+    return (settings.config or {}).get("patterns") or {}
+
+
+def _d(ts) -> str:
+    return pd.Timestamp(ts).strftime("%d/%m/%Y")
+
+
+def _prepare(incidents: pd.DataFrame, as_of) -> tuple[pd.DataFrame, pd.Timestamp]:
+    inc = incidents.copy()
+    inc["occurred_at"] = pd.to_datetime(inc["occurred_at"])
+    inc = inc.dropna(subset=["occurred_at", "student_id"])
+    as_of = pd.Timestamp(as_of) if as_of is not None else (inc["occurred_at"].max() if len(inc) else pd.Timestamp.today())
+    as_of_end = as_of.normalize() + pd.Timedelta(days=1)
+    inc = inc[inc["occurred_at"] < as_of_end].sort_values(["student_id", "occurred_at"], kind="stable")
+    inc["day"] = inc["occurred_at"].dt.normalize()
+    return inc.reset_index(drop=True), as_of.normalize()
+
+
+def _row(sid, kind, evidence, sub: pd.DataFrame, p=np.nan, next_step="") -> dict:
+    return {"student_id": sid, "pattern": kind, "evidence": evidence, "first_seen": sub["occurred_at"].min(),
+            "last_seen": sub["occurred_at"].max(), "incidents": int(len(sub)), "next_step": next_step,
+            "p_value": float(p)}
+
+
+def _mix(values: pd.Series, top: int = 3) -> str:
+    counts = values.dropna().value_counts()
+    if counts.empty:
+        return "no category recorded"
+    parts = [f"{k.lower()} x{v}" if v > 1 else k.lower() for k, v in counts.head(top).items()]
+    return ", ".join(parts) + (" and others" if len(counts) > top else "")
+
+
+# ---------------------------------------------------------------------------------------------------- clusters
+def clusters(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> list[dict]:
+    """N incidents within K school days: the largest such run per pupil (the most recent when tied)."""
+    cfg = _cfg(settings).get("clusters") or {}
+    n, k = int(cfg.get("incidents", 3)), int(cfg.get("within_school_days", 10))
+    if len(inc) < n:
+        return []
+    o = pd.Series(calendar.ordinal(inc["day"]), index=inc.index)
+    ahead = o.groupby(inc["student_id"]).shift(-(n - 1))
+    starts = inc.index[(ahead - o < k).fillna(False).to_numpy()]
+    rows = []
+    for sid, idx in pd.Series(starts, index=inc.loc[starts, "student_id"].to_numpy()).groupby(level=0):
+        pupil = inc[inc["student_id"] == sid]
+        po = o[pupil.index]
+        # Episodes: windows that start within K school days of the previous qualifying window.
+        best = None
+        for i in idx.to_numpy():
+            members = pupil[(po >= o[i]) & (po < o[i] + k)]
+            if best is None or len(members) >= len(best):
+                best = members
+        first, last = best["occurred_at"].min(), best["occurred_at"].max()
+        span = int(calendar.ordinal([last])[0] - calendar.ordinal([first])[0]) + 1
+        others = len(pupil) - len(best)
+        rows.append(_row(sid, "cluster",
+                         f"{len(best)} incidents within {span} school days ({_d(first)} to {_d(last)}): "
+                         f"{_mix(best['category'])}; {others} other incident{'s' if others != 1 else ''} "
+                         f"in the rest of the period. Threshold: {n} within {k} school days.", best,
+                         next_step="Talk with the pupil and home about what was happening around "
+                                   f"{_d(first)}-{_d(last)}; review the support plan."))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------ time and place
+def _binomial_flags(counts: pd.DataFrame, expected: pd.Series, totals: pd.Series, min_count: int, alpha: float,
+                    tests: pd.Series) -> pd.DataFrame:
+    """Cells (pupil x value) whose count is improbably high; Bonferroni over each pupil's ``tests`` cells."""
+    c = counts.stack().rename("k").reset_index()
+    c.columns = ["student_id", "value", "k"]
+    c = c[c["k"] >= min_count]
+    if c.empty:
+        return c.assign(n=[], p=[], p_adj=[])
+    c["n"] = totals.reindex(c["student_id"]).to_numpy()
+    c["p"] = expected.reindex(c["value"]).to_numpy() if not isinstance(expected, pd.DataFrame) else \
+        expected.stack().reindex(pd.MultiIndex.from_frame(c[["student_id", "value"]])).to_numpy()
+    c["p_value"] = stats.binom.sf(c["k"] - 1, c["n"], np.clip(c["p"].astype(float), 1e-9, 1))
+    c["p_adj"] = np.minimum(1, c["p_value"] * tests.reindex(c["student_id"]).to_numpy())
+    return c[c["p_adj"] < alpha]
+
+
+def _period_shares(inc: pd.DataFrame, settings) -> pd.Series:
+    """Expected share of incidents per period: the school-wide spread, smoothed towards period length."""
+    periods = settings.periods
+    if periods.empty:
+        return inc["period"].value_counts(normalize=True)
+    mins = (pd.to_datetime(periods["end"], format="%H:%M") - pd.to_datetime(periods["start"], format="%H:%M"))
+    length = pd.Series(mins.dt.total_seconds().to_numpy() / 60, index=periods["name"])
+    length = length / length.sum()
+    observed = inc["period"].value_counts().reindex(length.index.union(inc["period"].dropna().unique()),
+                                                    fill_value=0)
+    prior = length.reindex(observed.index).fillna(length.min())
+    return (observed + PRIOR_WEIGHT * prior) / (observed.sum() + PRIOR_WEIGHT * prior.sum())
+
+
+def _weekday_shares(inc: pd.DataFrame, calendar: SchoolCalendar) -> pd.DataFrame:
+    """Per pupil, each weekday's share of the school days between their first and last incident."""
+    days = pd.Series(calendar.days)
+    span = inc.groupby("student_id")["day"].agg(["min", "max"])
+    o_lo = calendar.days.searchsorted(span["min"].to_numpy(), "left")
+    o_hi = calendar.days.searchsorted(span["max"].to_numpy(), "right")
+    wd = days.dt.day_of_week.to_numpy()
+    onehot = np.zeros((len(wd) + 1, 7))
+    onehot[1:] = np.eye(7)[wd]
+    cum = onehot.cumsum(axis=0)
+    counts = cum[o_hi] - cum[o_lo]
+    counts = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    return pd.DataFrame(counts, index=span.index, columns=WEEKDAYS)
+
+
+def concentrations(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> list[dict]:
+    """Time (weekday, period, weekday x period) and place concentrations, each against chance for this pupil."""
+    cfg = _cfg(settings).get("concentration") or {}
+    min_count, alpha = int(cfg.get("min_incidents", 4)), float(cfg.get("alpha", 0.01))
+    rows = []
+    if inc.empty:
+        return rows
+    inc = inc.copy()
+    inc["weekday"] = inc["occurred_at"].dt.day_name()
+    totals = inc.groupby("student_id").size()
+    totals = totals[totals >= min_count]
+    inc = inc[inc["student_id"].isin(totals.index)]
+    if inc.empty:
+        return rows
+    wd_share = _weekday_shares(inc, calendar)
+    per_share = _period_shares(inc, settings)
+    has_period = inc["period"].notna()
+    slot = inc.loc[has_period, "weekday"] + " " + inc.loc[has_period, "period"]
+    slot_exp = pd.DataFrame({f"{w} {p}": wd_share[w] * s for w in WEEKDAYS[:5] for p, s in per_share.items()})
+    # Bonferroni across every time cell the test could have flagged for this pupil.
+    time_tests = pd.Series(5 + len(per_share) + 5 * len(per_share), index=totals.index)
+    found = {}
+    for label, values, expected in (
+            ("weekday", inc["weekday"], wd_share),
+            ("period", inc["period"], per_share),
+            ("slot", slot, slot_exp)):
+        counts = pd.crosstab(inc.loc[values.index, "student_id"], values)
+        flags = _binomial_flags(counts, expected, totals, min_count, alpha, time_tests)
+        for r in flags.itertuples(index=False):
+            found.setdefault(r.student_id, []).append((label, r))
+    loc_share = inc["location"].value_counts()
+    loc_share = (loc_share + 1) / (loc_share.sum() + len(loc_share))
+    loc_counts = pd.crosstab(inc["student_id"], inc["location"])
+    loc_tests = (loc_counts > 0).sum(axis=1).reindex(totals.index).fillna(1).clip(lower=1)
+    place = _binomial_flags(loc_counts, loc_share, totals, min_count, alpha, loc_tests)
+
+    for sid, hits in found.items():
+        # The most specific, most significant time cell speaks for the pupil: a weekday x period flag
+        # supersedes the weekday or period it lies in.
+        label, r = sorted(hits, key=lambda h: (h[0] != "slot", h[1].p_adj))[0]
+        pupil = inc[inc["student_id"] == sid]
+        if label == "weekday":
+            sub, what = pupil[pupil["weekday"] == r.value], f"on {r.value}s"
+        elif label == "period":
+            sub, what = pupil[pupil["period"] == r.value], f"in {r.value}"
+        else:
+            sub = pupil[(pupil["weekday"] + " " + pupil["period"]) == r.value]
+            w, p = r.value.split(" ", 1)
+            what = f"on {w}s in {p}"
+        rows.append(_row(sid, "time",
+                         f"{r.k} of {r.n} incidents ({r.k / r.n:.0%}) were {what}, against {r.p:.0%} expected from "
+                         f"their school time; first {_d(sub['occurred_at'].min())}, last "
+                         f"{_d(sub['occurred_at'].max())} (binomial p = {r.p_value:.1g}, corrected).", sub, r.p_adj,
+                         f"Look at what happens {what} (lesson, staffing, transitions) and plan support for that "
+                         f"slot."))
+    for r in place.sort_values("p_adj").drop_duplicates("student_id").itertuples(index=False):
+        sub = inc[(inc["student_id"] == r.student_id) & (inc["location"] == r.value)]
+        rows.append(_row(r.student_id, "place",
+                         f"{r.k} of {r.n} incidents ({r.k / r.n:.0%}) happened in {r.value}, against {r.p:.0%} of "
+                         f"all the school's incidents there; first {_d(sub['occurred_at'].min())}, last "
+                         f"{_d(sub['occurred_at'].max())}; {_mix(sub['category'])} (binomial p = {r.p_value:.1g}, "
+                         f"corrected).", sub, r.p_adj,
+                         f"Review supervision and the environment in {r.value}; agree a plan for the pupil there."))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ triggers
+def triggers(inc: pd.DataFrame, settings) -> list[dict]:
+    """An antecedent that keeps preceding one behaviour: count, share and a binomial test against the school."""
+    cfg = _cfg(settings).get("trigger") or {}
+    min_count, min_share = int(cfg.get("min_incidents", 4)), float(cfg.get("min_share", 0.5))
+    alpha = float(cfg.get("alpha", 0.01))
+    abc = inc.dropna(subset=["antecedent", "category"])
+    if abc.empty:
+        return []
+    pair = abc["antecedent"] + " -> " + abc["category"]
+    school = pair.value_counts()
+    school = (school + 1) / (school.sum() + len(school))
+    counts = pd.crosstab(abc["student_id"], pair)
+    totals = inc.groupby("student_id").size()
+    tests = (counts > 0).sum(axis=1)
+    flags = _binomial_flags(counts, school, totals, min_count, alpha, tests)
+    rows = []
+    for r in flags.sort_values("p_adj").itertuples(index=False):
+        ante, cat = r.value.split(" -> ", 1)
+        pupil = abc[abc["student_id"] == r.student_id]
+        after = pupil[pupil["antecedent"] == ante]
+        share = r.k / len(after)
+        if share < min_share:
+            continue
+        sub = after[after["category"] == cat]
+        rows.append(_row(r.student_id, "trigger",
+                         f"'{ante}' came before {r.k} of the pupil's {len(after)} incidents that followed it "
+                         f"({share:.0%}), each time {cat.lower()}; school-wide that pairing is {r.p:.1%} of "
+                         f"incidents. First {_d(sub['occurred_at'].min())}, last {_d(sub['occurred_at'].max())} "
+                         f"(binomial p = {r.p_value:.1g}, corrected).", sub, r.p_adj,
+                         f"Plan for '{ante}' ahead of time (pre-warning, a visual timetable, a named adult) and "
+                         f"record ABC notes to check whether it helps."))
+    # one row per pupil and kind: the strongest trigger speaks, the others join its sentence
+    out = {}
+    for row in rows:
+        if row["student_id"] in out:
+            out[row["student_id"]]["evidence"] += " Also: " + row["evidence"].split(" (binomial")[0] + "."
+        else:
+            out[row["student_id"]] = row
+    return list(out.values())
+
+
+# ---------------------------------------------------------------------------------------------- escalation
+def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd.Timestamp) -> list[dict]:
+    """Rising weekly rates or severities over the recent school weeks, or a move from low-level to physical."""
+    cfg = _cfg(settings).get("escalation") or {}
+    weeks_n, alpha = int(cfg.get("recent_school_weeks", 10)), float(cfg.get("alpha", 0.05))
+    min_inc = int(cfg.get("min_incidents", 6))
+    min_physical = int(cfg.get("min_physical", 2))
+    physical = {fold(c) for c in _cfg(settings).get("physical_categories") or []}
+    low = {fold(c) for c in _cfg(settings).get("low_level_categories") or []}
+    weeks = calendar.weeks(end=as_of)
+    if weeks.empty or inc.empty:
+        return []
+    weeks = weeks.tail(weeks_n).reset_index(drop=True)
+    start = weeks["week_start"].iloc[0]
+    recent = inc[inc["day"] >= start].copy()
+    earlier = inc[inc["day"] < start]
+    recent["week_start"] = recent["day"] - pd.to_timedelta(recent["day"].dt.day_of_week, unit="D")
+    counts = pd.crosstab(recent["student_id"], recent["week_start"]).reindex(columns=weeks["week_start"],
+                                                                               fill_value=0)
+    rates = counts / weeks["school_days"].to_numpy()
+    cat = inc["category"].astype("string").map(fold, na_action="ignore")
+    rows = []
+    for sid in counts.index:
+        pupil = recent[recent["student_id"] == sid]
+        why, p_best = [], 1.0
+        if len(pupil) >= min_inc:
+            y = rates.loc[sid].to_numpy(dtype=float)
+            x = np.arange(len(y))
+            tau, p = stats.kendalltau(x, y)
+            if tau > 0 and p < alpha:
+                slope = stats.theilslopes(y, x).slope
+                half = len(y) // 2
+                why.append(f"incidents rose from {y[:half].mean() * 5:.1f} to {y[half:].mean() * 5:.1f} a school "
+                           f"week over the last {len(y)} school weeks (Mann-Kendall tau = {tau:.2f}, p = {p:.2g}; "
+                           f"Theil-Sen slope {slope * 5:+.2f} a week per week)")
+                p_best = min(p_best, p)
+            sev = pupil.dropna(subset=["severity"])
+            if len(sev) >= min_inc:
+                tau_s, p_s = stats.kendalltau(np.arange(len(sev)), sev["severity"].astype(float))
+                if tau_s > 0 and p_s < alpha:
+                    half = len(sev) // 2
+                    why.append(f"severity rose from {sev['severity'].iloc[:half].mean():.1f} to "
+                               f"{sev['severity'].iloc[half:].mean():.1f} (Mann-Kendall tau = {tau_s:.2f}, "
+                               f"p = {p_s:.2g})")
+                    p_best = min(p_best, p_s)
+        pc = cat[pupil.index]
+        before = cat[earlier.index[earlier["student_id"] == sid]]
+        new_physical = pupil[pc.isin(physical).fillna(False).to_numpy()]
+        low_before = int(pc.isin(low).sum() + before.isin(low).sum())
+        if physical and len(new_physical) >= min_physical and not before.isin(physical).any() and \
+                not pc[pupil["occurred_at"] < new_physical["occurred_at"].min()].isin(physical).any() and \
+                low_before >= 3:
+            why.append(f"after {low_before} low-level incidents, {len(new_physical)} physical incident"
+                       f"{'s' if len(new_physical) > 1 else ''} ({_mix(new_physical['category'])}) since "
+                       f"{_d(new_physical['occurred_at'].min())}, none before")
+        if why:
+            text = "; ".join(why)
+            rows.append(_row(sid, "escalation", text[0].upper() + text[1:] + f" (weeks from {_d(start)}).", pupil,
+                             p_best if p_best < 1 else np.nan,
+                             "Review the behaviour support plan and risk assessment now; meet home; consider "
+                             "a referral (EP, CAMHS) if it continues."))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------- watchlist
+def watchlist(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, as_of=None,
+              interventions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per pupil and pattern, with a readable evidence sentence and a suggested next step."""
+    inc, as_of = _prepare(incidents, as_of)
+    rows = (clusters(inc, calendar, settings) + concentrations(inc, calendar, settings) + triggers(inc, settings)
+            + escalations(inc, calendar, settings, as_of))
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    if out.empty:
+        return out
+    status = criteria_status(inc, interventions, calendar, settings, as_of)
+    if len(status):
+        entry = status[status["meets_entry"]].groupby("student_id")["programme"].agg(lambda s: ", ".join(s))
+        exits = status[status["meets_exit"]].groupby("student_id")["programme"].agg(lambda s: ", ".join(s))
+        enrolled = status[status["enrolled"]].groupby("student_id")["programme"].agg(lambda s: ", ".join(s))
+        extra = pd.Series("", index=out.index)
+        for series, words in ((entry, "Meets entry criteria for "), (enrolled, "Already enrolled in "),
+                              (exits, "Meets exit criteria for ")):
+            hit = out["student_id"].map(series)
+            extra = extra.where(hit.isna(), extra + " " + words + hit.astype("string").fillna("") + ".")
+        out["next_step"] = (out["next_step"] + extra).str.strip()
+    order = {k: i for i, k in enumerate(["escalation", "cluster", "trigger", "time", "place"])}
+    out = out.assign(_o=out["pattern"].map(order)).sort_values(["student_id", "_o"]).drop(columns="_o")
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------- hotspots
+def hotspots(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, by: str = "weekday_period",
+             as_of=None) -> pd.DataFrame:
+    """School-wide concentrations, each against chance: Poisson p, Bonferroni over the cells, flagged when
+    p_adj < alpha and at least 1.5 times what chance gives.
+
+    Chance for weekday x period: the school days on each weekday times each period's share of the school day;
+    for location, lesson and staff (no exposure is recorded), an even spread over the values seen.
+    """
+    inc, _ = _prepare(incidents, as_of)
+    alpha = float((_cfg(settings).get("concentration") or {}).get("alpha", 0.01))
+    if by == "weekday_period":
+        inc = inc.dropna(subset=["period"])
+        inc["weekday"] = pd.Categorical(inc["occurred_at"].dt.day_name(), WEEKDAYS[:5], ordered=True)
+        obs = inc.groupby(["weekday", "period"], observed=False).size().rename("incidents").reset_index()
+        if len(calendar):
+            wd = pd.Series(calendar.days.day_of_week).value_counts(normalize=True).reindex(range(5), fill_value=0)
+            wd.index = WEEKDAYS[:5]
+        else:
+            wd = pd.Series(0.2, index=WEEKDAYS[:5])
+        periods = settings.periods
+        mins = (pd.to_datetime(periods["end"], format="%H:%M") - pd.to_datetime(periods["start"], format="%H:%M"))
+        share = pd.Series(mins.dt.total_seconds().to_numpy(), index=periods["name"])
+        share = share / share.sum()
+        obs = obs[obs["period"].isin(share.index) | (obs["incidents"] > 0)]
+        exp_share = obs["weekday"].astype(str).map(wd).to_numpy() * obs["period"].map(share).fillna(0).to_numpy()
+        obs["expected"] = len(inc) * exp_share / max(exp_share.sum(), 1e-12)
+        keys = ["weekday", "period"]
+    elif by in ("location", "lesson", "staff"):
+        obs = inc.dropna(subset=[by]).groupby(by).size().rename("incidents").reset_index()
+        obs["expected"] = obs["incidents"].sum() / max(len(obs), 1)
+        keys = [by]
+    else:
+        raise ValueError(f"hotspots by {by!r}: use weekday_period, location, lesson or staff")
+    obs["ratio"] = obs["incidents"] / obs["expected"].where(obs["expected"] > 0)
+    p = stats.poisson.sf(obs["incidents"] - 1, obs["expected"].clip(lower=1e-9))
+    obs["p_value"] = np.minimum(1, p * max(len(obs), 1))
+    obs["flagged"] = (obs["p_value"] < alpha) & (obs["ratio"] >= 1.5)
+    return obs[keys + ["incidents", "expected", "ratio", "p_value", "flagged"]].reset_index(drop=True)
+
+
+def watchlist_report(workspace, as_of=None) -> tuple[pd.DataFrame, str]:
+    """The watchlist of a workspace, for `kwa watchlist`."""
+    tables, settings = load_tables(workspace, ["incidents", "interventions"]), load_settings(workspace)
+    calendar = calendar_for(tables, settings)
+    frame = watchlist(tables["incidents"], calendar, settings, as_of=as_of, interventions=tables["interventions"])
+    last = pd.to_datetime(tables["incidents"]["occurred_at"]).max() if len(tables["incidents"]) else None
+    when = pd.Timestamp(as_of) if as_of is not None else last
+    title = (f"Watchlist: {frame['student_id'].nunique()} pupils, {len(frame)} patterns"
+             + (f", up to {when:%d/%m/%Y}" if when is not None and not pd.isna(when) else "")
+             + f"; school days from {calendar.source}")
+    for col in ("first_seen", "last_seen"):
+        frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d")
+    return frame, title
