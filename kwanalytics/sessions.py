@@ -1,0 +1,273 @@
+"""Key-work sessions, budgets and risk assessments: hours, activities, engagement, spend and safety gaps.
+
+Pure functions over the canonical tables (DESIGN.md "Canonical tables"). Session ``setting`` and ``format`` are
+pinned vocabularies, so after ingest they hold "on-site"/"community" and "one-to-one"/"small-group"; the functions
+still compare spellings loosely (``settings.fold``) so that a frame built by hand reads the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .settings import Settings, fold, load_settings
+
+SUMMARY_COLUMNS = [
+    "student_id", "sessions", "hours", "hours_on_site", "hours_community", "one_to_one", "small_group",
+    "mean_engagement", "engagement_trend", "activities", "skills_english", "skills_maths", "skills_social",
+]
+BUDGET_COLUMNS = ["budget_id", "scope", "scope_id", "period_start", "period_end", "amount_gbp", "spent_gbp",
+                  "remaining_gbp"]
+
+_ON_SITE = {"onsite", "insch", "inschool", "school"}
+_COMMUNITY = {"community", "offsite", "outinthecommunity", "communityvisit"}
+_ONE_TO_ONE = {"onetoone", "11", "1to1", "individual"}
+_SMALL_GROUP = {"smallgroup", "group", "groupwork"}
+# Words a key worker writes for each embedded skill ("English; maths; social", "literacy", "numeracy", ...).
+SKILL_WORDS = {
+    "english": r"\b(?:english|literacy|reading|writing|spelling|phonics)\b",
+    "maths": r"\b(?:maths?|mathematics|numeracy|money|counting|time telling)\b",
+    "social": r"\b(?:social|communication|turn[- ]taking|teamwork)\b",
+}
+TOP_ACTIVITIES = 3
+MIN_TREND_SESSIONS = 3
+
+
+def _folded(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: fold(v) if pd.notna(v) else "")
+
+
+def _num(frame: pd.DataFrame, col: str) -> pd.Series:
+    """A numeric column as float (NaN where missing or absent)."""
+    if col not in frame:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[col], errors="coerce").astype(float)
+
+
+def _dates(series) -> pd.Series:
+    return pd.to_datetime(series, errors="coerce").dt.normalize().astype("datetime64[us]")
+
+
+def _theil_sen_per_10(group: pd.DataFrame) -> float:
+    y = group["engagement"].to_numpy(dtype=float)
+    if len(y) < MIN_TREND_SESSIONS or np.all(y == y[0]):
+        return 0.0 if len(y) >= MIN_TREND_SESSIONS else np.nan
+    return float(stats.theilslopes(y, np.arange(len(y))).slope * 10)
+
+
+def session_summary(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Per pupil: sessions, hours (on site and in the community), 1:1 and small-group counts, engagement, activities,
+    and how many sessions embedded English, maths and social skills.
+
+    ``engagement_trend`` is the Theil-Sen slope (scipy.stats.theilslopes; Sen 1968) of engagement (1..5) against the
+    session's position in date order, per 10 sessions: +1 means engagement rose one point over ten sessions. It
+    needs at least 3 rated sessions (NaN otherwise) and shrugs off the odd bad day, unlike a least-squares line.
+    ``activities`` names the most frequent activities with their counts, e.g. "Cooking (5), Café visit (3)".
+    ``skills_*`` count sessions whose ``skills`` text mentions the skill (see ``SKILL_WORDS``).
+    """
+    if sessions is None or sessions.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SUMMARY_COLUMNS})
+    s = sessions.copy()
+    s["_date"] = _dates(s["date"])
+    hours = _num(s, "duration_minutes") / 60
+    setting = _folded(s["setting"]) if "setting" in s else pd.Series("", index=s.index)
+    fmt = _folded(s["format"]) if "format" in s else pd.Series("", index=s.index)
+    skills = s["skills"].fillna("").astype(str).str.lower() if "skills" in s else pd.Series("", index=s.index)
+    frame = pd.DataFrame({
+        "student_id": s["student_id"],
+        "hours": hours,
+        "hours_on_site": hours.where(setting.isin(_ON_SITE)),
+        "hours_community": hours.where(setting.isin(_COMMUNITY)),
+        "one_to_one": fmt.isin(_ONE_TO_ONE).astype(int),
+        "small_group": fmt.isin(_SMALL_GROUP).astype(int),
+        "engagement": _num(s, "engagement"),
+        **{f"skills_{k}": skills.str.contains(pattern, regex=True).astype(int) for k, pattern in SKILL_WORDS.items()},
+    })
+    g = frame.groupby("student_id", sort=True)
+    out = pd.DataFrame({
+        "sessions": g.size(),
+        "hours": g["hours"].sum(min_count=1).fillna(0.0),
+        "hours_on_site": g["hours_on_site"].sum().fillna(0.0),
+        "hours_community": g["hours_community"].sum().fillna(0.0),
+        "one_to_one": g["one_to_one"].sum(),
+        "small_group": g["small_group"].sum(),
+        "mean_engagement": g["engagement"].mean(),
+    })
+    rated = s.assign(engagement=frame["engagement"]).dropna(subset=["engagement"]).sort_values(
+        ["student_id", "_date", "session_id"], kind="stable")
+    out["engagement_trend"] = rated.groupby("student_id")[["engagement"]].apply(_theil_sen_per_10).reindex(out.index)
+    if "activity" in s:
+        counts = s.dropna(subset=["activity"]).groupby(["student_id", "activity"]).size().rename("n").reset_index()
+        counts = counts.sort_values(["student_id", "n", "activity"], ascending=[True, False, True])
+        top = counts.groupby("student_id").head(TOP_ACTIVITIES)
+        out["activities"] = (top["activity"] + " (" + top["n"].astype(str) + ")").groupby(top["student_id"]).agg(
+            ", ".join).reindex(out.index)
+    else:
+        out["activities"] = np.nan
+    for k in SKILL_WORDS:
+        out[f"skills_{k}"] = g[f"skills_{k}"].sum()
+    return out.reset_index()[SUMMARY_COLUMNS]
+
+
+def budget_summary(tables: dict, settings: Settings | None = None) -> pd.DataFrame:
+    """Spend against each designated budget row: the cost of the sessions it pays for, inside its period.
+
+    A student budget pays for that pupil's sessions; a programme budget for the sessions delivering the programme
+    (:func:`kwanalytics.impact.programme_sessions`: an enrolled pupil's sessions inside the enrolment whose activity
+    is the programme); a general budget for every session. A missing period start or end leaves that side open.
+    ``remaining_gbp`` is negative when a budget is overspent. ``settings`` gives the vocabularies that match
+    programme names (default: the repository's).
+    """
+    budget = tables.get("budget")
+    if budget is None or budget.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in BUDGET_COLUMNS})
+    settings = settings or load_settings(None)
+    b = budget.copy()
+    for col in ("scope", "scope_id", "period_start", "period_end"):
+        if col not in b:
+            b[col] = np.nan
+    b["period_start"], b["period_end"] = _dates(b["period_start"]), _dates(b["period_end"])
+    b["amount_gbp"] = pd.to_numeric(b["amount_gbp"], errors="coerce").astype(float)
+    scopes = settings.vocabularies.get("budget_scopes")
+    scope = b["scope"].map(lambda v: (scopes.canonical(v) if scopes else None) or v if pd.notna(v) else "general")
+    b["scope"] = scope
+
+    sessions = tables.get("sessions")
+    if sessions is None or sessions.empty:
+        sessions = pd.DataFrame(columns=["session_id", "student_id", "date", "cost_gbp"])
+    ses = pd.DataFrame({"session_id": sessions["session_id"], "student_id": sessions["student_id"],
+                        "date": _dates(sessions["date"]),
+                        "cost": _num(sessions, "cost_gbp")})
+    from .impact import programme_sessions
+
+    delivered = programme_sessions(sessions, tables.get("interventions"), settings)
+    programmes = settings.vocabularies.get("programmes")
+    prog_key = b["scope_id"].map(lambda v: (programmes.canonical(v) if programmes else None) or v
+                                 if pd.notna(v) else v)
+
+    candidates = []
+    rows = b.assign(_row=np.arange(len(b)), _key=prog_key)
+    student_rows = rows[rows["scope"] == "student"]
+    candidates.append(student_rows[["_row", "scope_id"]].merge(ses, left_on="scope_id", right_on="student_id"))
+    if len(delivered):
+        d = pd.DataFrame({"session_id": delivered["session_id"], "programme": delivered["programme"]}).merge(
+            ses, on="session_id")
+        candidates.append(rows[rows["scope"] == "programme"][["_row", "_key"]].merge(
+            d, left_on="_key", right_on="programme"))
+    general = rows[rows["scope"] == "general"][["_row"]]
+    candidates.append(general.merge(ses, how="cross"))
+    cand = pd.concat([c[["_row", "date", "cost"]] for c in candidates], ignore_index=True)
+    cand = cand.merge(rows[["_row", "period_start", "period_end"]], on="_row")
+    inside = ((cand["period_start"].isna() | (cand["date"] >= cand["period_start"]))
+              & (cand["period_end"].isna() | (cand["date"] <= cand["period_end"])))
+    spent = cand[inside].groupby("_row")["cost"].sum()
+    b["spent_gbp"] = spent.reindex(np.arange(len(b))).fillna(0.0).to_numpy()
+    b["remaining_gbp"] = b["amount_gbp"] - b["spent_gbp"]
+    return b[BUDGET_COLUMNS].reset_index(drop=True)
+
+
+def _covers(ra_value: pd.Series, session_value: pd.Series) -> pd.Series:
+    """An assessment's activity (or venue) covers a session when it is blank (any) or the same, loosely spelt."""
+    a, s = _folded(ra_value), _folded(session_value)
+    return (a == "") | (a == s)
+
+
+def offsite_without_ra(sessions: pd.DataFrame, risk_assessments: pd.DataFrame) -> pd.DataFrame:
+    """Community sessions with no risk assessment current on their date, each with the reason in plain words.
+
+    A risk assessment applies to a session when the session names it (``risk_assessment_id``), or when it is for
+    the same pupil (or for everyone: no student_id) and its activity and venue are blank or match the session's.
+    It is current when ``assessed_on`` <= the session date <= ``review_by`` (no review date: current from its
+    assessment on). Returns the session rows (session_id, student_id, date, activity, venue, risk_assessment_id,
+    reason), sorted by date.
+    """
+    cols = ["session_id", "student_id", "date", "activity", "venue", "risk_assessment_id", "reason"]
+    if sessions is None or sessions.empty:
+        return pd.DataFrame(columns=cols)
+    s = sessions.copy()
+    for col in ("setting", "activity", "venue", "risk_assessment_id"):
+        if col not in s:
+            s[col] = np.nan
+    s = s[_folded(s["setting"]).isin(_COMMUNITY)].copy()
+    s["date"] = _dates(s["date"])
+    s["_pos"] = np.arange(len(s))
+    ra = risk_assessments if risk_assessments is not None else pd.DataFrame(columns=["ra_id", "assessed_on"])
+    ra = ra.copy()
+    for col in ("student_id", "activity", "venue", "review_by"):
+        if col not in ra:
+            ra[col] = np.nan
+    ra["assessed_on"], ra["review_by"] = _dates(ra["assessed_on"]), _dates(ra["review_by"])
+    ra_cols = ["ra_id", "student_id", "activity", "venue", "assessed_on", "review_by"]
+    named = s[["_pos", "date", "risk_assessment_id"]].merge(
+        ra[ra_cols].drop(columns=["student_id", "activity", "venue"]), left_on="risk_assessment_id",
+        right_on="ra_id")
+    own = s[["_pos", "date", "student_id", "activity", "venue"]].merge(ra[ra_cols], on="student_id",
+                                                                       suffixes=("", "_ra"))
+    anyone = s[["_pos", "date", "activity", "venue"]].merge(ra[ra["student_id"].isna()][ra_cols].drop(
+        columns="student_id"), how="cross", suffixes=("", "_ra"))
+    matched = []
+    for m in (own, anyone):
+        if len(m):
+            m = m[_covers(m["activity_ra"], m["activity"]) & _covers(m["venue_ra"], m["venue"])]
+        matched.append(m[["_pos", "date", "ra_id", "assessed_on", "review_by"]])
+    cand = pd.concat([named[["_pos", "date", "ra_id", "assessed_on", "review_by"]], *matched], ignore_index=True)
+    current = (cand["assessed_on"] <= cand["date"]) & (cand["review_by"].isna() | (cand["date"] <= cand["review_by"]))
+    covered = set(cand.loc[current, "_pos"])
+    gaps = s[~s["_pos"].isin(covered)].copy()
+    if gaps.empty:
+        return pd.DataFrame(columns=cols)
+    # The reason: the nearest miss among the assessments that would apply, if any.
+    reasons = {}
+    for pos, g in cand[cand["_pos"].isin(gaps["_pos"])].groupby("_pos"):
+        expired = g[g["assessed_on"] <= g["date"]].sort_values("review_by")
+        if len(expired):
+            r = expired.iloc[-1]
+            reasons[pos] = f"risk assessment {r['ra_id']} was due for review on {r['review_by']:%Y-%m-%d}"
+        else:
+            r = g.sort_values("assessed_on").iloc[0]
+            reasons[pos] = f"risk assessment {r['ra_id']} was only made on {r['assessed_on']:%Y-%m-%d}"
+    named_missing = gaps["risk_assessment_id"].notna() & ~gaps["risk_assessment_id"].isin(ra["ra_id"])
+    gaps["reason"] = gaps["_pos"].map(reasons).astype(object)
+    gaps.loc[named_missing & gaps["reason"].isna(), "reason"] = (
+        "names risk assessment " + gaps["risk_assessment_id"].astype(str) + ", which is not in the records")
+    gaps["reason"] = gaps["reason"].fillna("no risk assessment recorded for this pupil and activity")
+    return gaps.sort_values(["date", "session_id"])[cols].reset_index(drop=True)
+
+
+def _categories(text) -> set[str]:
+    if pd.isna(text):
+        return set()
+    return {fold(part) for part in re.split(r"[;,\n]", str(text)) if part.strip()}
+
+
+def outdated_risk_assessments(incidents: pd.DataFrame, risk_assessments: pd.DataFrame) -> pd.DataFrame:
+    """Pupils whose latest risk assessment predates a new kind of behaviour.
+
+    For each pupil's latest assessment (by ``assessed_on``), the behaviour categories whose first incident came
+    after that date and that ``behaviours_covered`` does not list (spelling compared loosely). One row per pupil:
+    student_id, ra_id, assessed_on, new_categories ("; "-joined in order of first appearance), first_seen (the
+    earliest of them). Assessments without a pupil are general and left out.
+    """
+    cols = ["student_id", "ra_id", "assessed_on", "new_categories", "first_seen"]
+    if incidents is None or incidents.empty or risk_assessments is None or risk_assessments.empty:
+        return pd.DataFrame(columns=cols)
+    ra = risk_assessments.dropna(subset=["student_id"]).copy()
+    ra["assessed_on"] = _dates(ra["assessed_on"])
+    ra = ra.sort_values(["student_id", "assessed_on", "ra_id"]).groupby("student_id").tail(1)
+    if "behaviours_covered" not in ra:
+        ra["behaviours_covered"] = np.nan
+    inc = incidents.dropna(subset=["category"]).assign(_date=lambda f: _dates(f["occurred_at"]))
+    first = inc.groupby(["student_id", "category"], as_index=False)["_date"].min()
+    m = first.merge(ra[["student_id", "ra_id", "assessed_on", "behaviours_covered"]], on="student_id")
+    m = m[m["_date"] > m["assessed_on"]]
+    covered = m["behaviours_covered"].map(_categories)
+    m = m[[fold(c) not in cov for c, cov in zip(m["category"], covered)]]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    m = m.sort_values(["student_id", "_date", "category"])
+    out = m.groupby("student_id").agg(ra_id=("ra_id", "first"), assessed_on=("assessed_on", "first"),
+                                      new_categories=("category", "; ".join), first_seen=("_date", "min"))
+    return out.reset_index()[cols]

@@ -1,0 +1,133 @@
+"""Sessions, budgets and risk assessments, checked by hand on small synthetic frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from kwanalytics.sessions import (budget_summary, offsite_without_ra, outdated_risk_assessments,
+                                  session_summary)
+from kwanalytics.settings import load_settings
+
+
+def _d(values):
+    return pd.to_datetime(pd.Series(values)).astype("datetime64[us]")
+
+
+def _sessions():
+    return pd.DataFrame({
+        "session_id": [f"s{i}" for i in range(1, 8)],
+        "student_id": ["A", "A", "A", "A", "A", "B", "B"],
+        "date": _d(["2025-09-08", "2025-09-15", "2025-09-22", "2025-09-29", "2025-10-06", "2025-09-10",
+                    "2025-11-12"]),
+        "duration_minutes": pd.array([60, 30, 90, 45, 15, 120, 60], dtype="Int64"),
+        "format": ["one-to-one", "one-to-one", "small-group", "one-to-one", "1:1", "small group", "one-to-one"],
+        "setting": ["on-site", "community", "community", "on-site", "on site", "community", "on-site"],
+        "activity": ["Cooking", "Café visit", "Cooking", "Reading", "Cooking", "Swimming", "Reading"],
+        "venue": [np.nan, "Costa", "Kitchen", np.nan, np.nan, "Leisure centre", np.nan],
+        # Session 4 of A had no rating: the trend runs over the 4 rated sessions in date order.
+        "engagement": pd.array([2, 3, 3, pd.NA, 5, 4, 4], dtype="Int64"),
+        "cost_gbp": [10.0, 25.0, 15.0, 10.0, 5.0, 40.0, 20.0],
+        "skills": ["English; social", "maths (money)", "Maths; social", np.nan, "reading", "Social", ""],
+        "risk_assessment_id": [np.nan, "RA-1", np.nan, np.nan, np.nan, np.nan, np.nan],
+    })
+
+
+def test_session_summary_by_hand():
+    out = session_summary(_sessions()).set_index("student_id")
+    a, b = out.loc["A"], out.loc["B"]
+    assert a["sessions"] == 5 and a["hours"] == pytest.approx(4.0)  # 60+30+90+45+15 = 240 minutes
+    assert a["hours_on_site"] == pytest.approx(2.0) and a["hours_community"] == pytest.approx(2.0)
+    assert (a["one_to_one"], a["small_group"]) == (4, 1)
+    assert a["mean_engagement"] == pytest.approx(13 / 4)
+    # Theil-Sen over (0, 2), (1, 3), (2, 3), (3, 5): pairwise slopes 1, .5, 1, 0, 1, 2 -> median 1 per session.
+    assert stats.theilslopes([2, 3, 3, 5], [0, 1, 2, 3]).slope == pytest.approx(1.0)
+    assert a["engagement_trend"] == pytest.approx(10.0)
+    assert a["activities"] == "Cooking (3), Café visit (1), Reading (1)"
+    # English: s1, s5 ("reading" counts as English); maths: s2, s3; social: s1, s3.
+    assert (a["skills_english"], a["skills_maths"], a["skills_social"]) == (2, 2, 2)
+    assert b["sessions"] == 2 and b["hours_community"] == pytest.approx(2.0) and b["hours_on_site"] == 1.0
+    assert np.isnan(b["engagement_trend"])  # two rated sessions are too few for a trend
+    assert (b["skills_english"], b["skills_maths"], b["skills_social"]) == (0, 0, 1)
+
+
+def _interventions():
+    return pd.DataFrame({"enrolment_id": ["E1"], "student_id": ["B"], "programme": ["Forest School"],
+                         "started_on": _d(["2025-09-01"]), "ended_on": _d(["2025-12-19"])})
+
+
+def test_budget_spend_by_hand():
+    ses = _sessions()
+    ses.loc[ses["session_id"] == "s7", "activity"] = "Forest school"  # B's Forest School session (a spelling)
+    budget = pd.DataFrame({
+        "budget_id": ["B-A", "B-A-SPRING", "B-FS", "B-ALL", "B-AUT"],
+        "scope": ["student", "student", "programme", "general", "general"],
+        "scope_id": ["A", "A", "Forest school sessions", np.nan, np.nan],
+        "period_start": _d(["2025-09-01", "2026-01-05", None, None, "2025-09-01"]),
+        "period_end": _d(["2025-09-30", "2026-03-31", None, None, "2025-09-30"]),
+        "amount_gbp": [40.0, 100.0, 50.0, 1000.0, 60.0],
+    })
+    t = {"sessions": ses, "budget": budget, "interventions": _interventions()}
+    out = budget_summary(t, load_settings(None)).set_index("budget_id")
+    # A in September: s1-s4 = 10 + 25 + 15 + 10 = 60 (s5 is in October): overspent by 20.
+    assert out.loc["B-A", "spent_gbp"] == pytest.approx(60.0) and out.loc["B-A", "remaining_gbp"] == pytest.approx(-20)
+    assert out.loc["B-A-SPRING", "spent_gbp"] == 0
+    # Forest School: only s7 (B is enrolled, the activity is the programme); B's swimming is not.
+    assert out.loc["B-FS", "spent_gbp"] == pytest.approx(20.0) and out.loc["B-FS", "remaining_gbp"] == 30.0
+    assert out.loc["B-ALL", "spent_gbp"] == pytest.approx(125.0)
+    # General, September only: s1-s4 and s6 = 60 + 40.
+    assert out.loc["B-AUT", "spent_gbp"] == pytest.approx(100.0)
+    assert list(out.columns) == ["scope", "scope_id", "period_start", "period_end", "amount_gbp", "spent_gbp",
+                                 "remaining_gbp"]
+
+
+def test_offsite_sessions_without_a_current_risk_assessment():
+    ses = _sessions()  # community sessions: s2 (A, Café, names RA-1), s3 (A, Cooking, Kitchen), s6 (B, Swimming)
+    ra = pd.DataFrame({
+        "ra_id": ["RA-1", "RA-2", "RA-3"],
+        "student_id": ["A", "B", np.nan],
+        "activity": ["Café visit", "Swimming", "Cooking"],
+        "venue": [np.nan, np.nan, "Kitchen"],
+        "assessed_on": _d(["2025-09-01", "2025-09-01", "2025-10-01"]),
+        "review_by": _d(["2025-12-31", "2025-09-05", None]),
+    })
+    out = offsite_without_ra(ses, ra).set_index("session_id")
+    assert list(out.index) == ["s6", "s3"]  # by date: 10 Sep, 22 Sep
+    assert out.loc["s6", "reason"] == "risk assessment RA-2 was due for review on 2025-09-05"
+    assert out.loc["s3", "reason"] == "risk assessment RA-3 was only made on 2025-10-01"
+    # With no assessments at all every community session is listed.
+    none = offsite_without_ra(ses, ra.iloc[0:0])
+    assert sorted(none["session_id"]) == ["s2", "s3", "s6"]
+    assert none.set_index("session_id").loc["s2", "reason"] == "names risk assessment RA-1, which is not in the records"
+    assert none.set_index("session_id").loc["s6", "reason"].startswith("no risk assessment recorded")
+
+
+def test_outdated_risk_assessments():
+    inc = pd.DataFrame({
+        "incident_id": [f"i{i}" for i in range(6)],
+        "student_id": ["A", "A", "A", "A", "B", "C"],
+        "occurred_at": _d(["2025-09-10", "2025-10-20", "2025-11-05", "2025-11-20", "2025-12-01", "2025-12-01"]),
+        "category": ["Defiance", "Physical aggression", "Absconding", "Self-harm", "Defiance", "Defiance"],
+    })
+    ra = pd.DataFrame({
+        "ra_id": ["A-old", "A-new", "B-1"],
+        "student_id": ["A", "A", "B"],
+        "assessed_on": _d(["2025-06-01", "2025-10-01", "2025-09-01"]),
+        # The newer one covers Absconding (spelt loosely): the new behaviours are aggression and self-harm.
+        "behaviours_covered": [np.nan, "defiance; absconding", "Defiance"],
+    })
+    out = outdated_risk_assessments(inc, ra)
+    assert list(out["student_id"]) == ["A"]  # B's only behaviour is covered; C has no assessment
+    row = out.iloc[0]
+    assert row["ra_id"] == "A-new" and row["assessed_on"] == pd.Timestamp("2025-10-01")
+    assert row["new_categories"] == "Physical aggression; Self-harm"
+    assert row["first_seen"] == pd.Timestamp("2025-10-20")
+
+
+def test_empty_inputs_give_empty_frames():
+    assert session_summary(pd.DataFrame()).empty
+    assert budget_summary({}).empty
+    assert offsite_without_ra(pd.DataFrame(), pd.DataFrame()).empty
+    assert outdated_risk_assessments(pd.DataFrame(), pd.DataFrame()).empty
