@@ -476,7 +476,9 @@ class _School:
                 detail = {"incidents": self._scattered(inc, p, int(rng.integers(2, 6)))}
                 self.scattered_rows.append(p)
             elif kind in ("improves", "no_change"):
-                programme = programmes[j % len(programmes)]
+                # Most enrolments are in three core programmes, so that the cohort report has groups of at
+                # least 5 pupils to show (smaller groups are suppressed); the rest are in the others.
+                programme = programmes[j % 3]
                 cats = [self.C[c] for c in PROGRAMME_CATEGORIES[programme]]
                 start = int(rng.integers(jan, feb_end + 1))
                 if kind == "improves":
@@ -723,7 +725,7 @@ class _School:
         others = [p for p in range(self.n) if self.kind[p] in ("scattered", "quiet")]
         extra = rng.choice(others, size=min(len(others), max(1, self.n // 15)), replace=False) if others else []
         for k, p in enumerate(sorted(int(x) for x in extra)):
-            programme = ["ELSA", "Lego-based therapy", "Forest School", "Drawing and Talking"][k % 4]
+            programme = ["Social Skills Group", "ELSA", "Social Skills Group", "Forest School"][k % 4]
             start = int(rng.integers(10, self.D - 60))
             end = start + int(rng.integers(30, 50)) if k % 2 == 0 else None
             rows.append((p, programme, start, end))
