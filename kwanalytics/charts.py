@@ -1,0 +1,207 @@
+"""Plotly figures for the reports, and the three display helpers the report notebooks use.
+
+Why ``show`` and not ``fig.show()``: in a notebook run by papermill, plotly's default renderer emits only its
+JSON mimetype (``application/vnd.plotly.v1+json``), which nbconvert's HTML exporter does not draw, so the charts
+silently vanish from the HTML. ``show`` publishes that JSON (for JupyterLab) *and* a ``text/html`` div that calls
+``Plotly.newPlot``; the report page embeds plotly.js once in its head (see reports.py), so the HTML opens offline.
+
+All text put into HTML here is escaped (``DataFrame.to_html(escape=True)``, ``safety.escape``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .safety import escape
+
+#: One calm palette, readable in grey when printed (Okabe-Ito, colour-blind safe).
+COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# The look of plotly's "plotly_white" template set directly: applying the template object costs ~16 ms per
+# figure (it is deep-copied and validated), a third of a pupil report's analysis time.
+_AXIS = dict(gridcolor="#E5ECF6", linecolor="#A0AEC0", zerolinecolor="#E5ECF6", automargin=True)
+LAYOUT = dict(colorway=COLOURS, margin=dict(l=50, r=20, t=50, b=40), height=340,
+              paper_bgcolor="white", plot_bgcolor="white", xaxis=_AXIS, yaxis=_AXIS,
+              font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13, color="#2a3f5f"))
+
+
+def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
+    fig.update_layout(title=title, **LAYOUT)
+    fig.update_layout(**extra)
+    return fig
+
+
+# ---------------------------------------------------------------- display helpers (used by the notebooks)
+
+def figure_html(fig: go.Figure) -> str:
+    """The figure as a div + script; plotly.js itself is embedded once per page, not per chart."""
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})
+
+
+def show(fig: go.Figure | None) -> None:
+    """Display a figure so that both JupyterLab and the exported HTML draw it."""
+    from IPython.display import display
+
+    if fig is None:
+        return
+    bundle = {"application/vnd.plotly.v1+json": json.loads(fig.to_json()),
+              "text/html": f'<div class="kwa-chart">{figure_html(fig)}</div>'}
+    display(bundle, raw=True)
+
+
+def _is_flag(series: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(series):
+        return True
+    if series.dtype != object or not series.notna().any():
+        return False
+    return series.map(lambda v: v is None or v is pd.NA or isinstance(v, bool)).all()
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every cell as the reports show it: dates as 03 Sep 2025, decimals as 1,234.50, yes/no for
+    true/false, column names in plain words ("first_score" -> "First score"; "SEMH" kept). The HTML tables
+    (``table_html``) and the Word pack (docpack.py) both use it, so they cannot drift apart."""
+    shown = frame.copy()
+    for col in shown.columns:
+        if pd.api.types.is_datetime64_any_dtype(shown[col]):
+            shown[col] = shown[col].dt.strftime("%d %b %Y")
+        elif _is_flag(shown[col]):
+            shown[col] = shown[col].map(lambda v: "" if v is None or v is pd.NA else ("yes" if v else "no"))
+        elif pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
+    shown.columns = [(lambda t: t[:1].upper() + t[1:])(str(c).replace("_", " ")) for c in shown.columns]
+    return shown
+
+
+def table_html(frame: pd.DataFrame | None, empty: str = "Nothing recorded.") -> str:
+    if frame is None or frame.empty:
+        return f'<p class="kwa-empty">{escape(empty)}</p>'
+    return display_frame(frame).to_html(index=False, escape=True, na_rep="", classes="kwa-table", border=0)
+
+
+def table(frame: pd.DataFrame | None, empty: str = "Nothing recorded.") -> None:
+    """Display a table, every cell escaped; dates as '03 Sep 2025', column names in plain words."""
+    from IPython.display import HTML, display
+
+    display(HTML(table_html(frame, empty)))
+
+
+def paragraphs(lines, css_class: str = "kwa-summary") -> None:
+    """Display sentences as escaped paragraphs (a list, or a single string)."""
+    from IPython.display import HTML, display
+
+    if isinstance(lines, str):
+        lines = [lines]
+    body = "".join(f"<p>{escape(line)}</p>" for line in lines or [])
+    display(HTML(f'<div class="{escape(css_class)}">{body}</div>'))
+
+
+def heading(text: str, level: int = 1) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(f"<h{level}>{escape(text)}</h{level}>"))
+
+
+# ---------------------------------------------------------------- figures
+
+def weekly_incidents(weekly: pd.DataFrame, title: str = "Incidents per school week") -> go.Figure | None:
+    """Bars of incidents per school week (week_start, incidents, school_days); the rate per school day in hover."""
+    if weekly is None or weekly.empty:
+        return None
+    rate = weekly["incidents"] / weekly["school_days"].where(weekly["school_days"] > 0)
+    fig = go.Figure(go.Bar(x=weekly["week_start"], y=weekly["incidents"], name="incidents",
+                           customdata=pd.DataFrame({"d": weekly["school_days"], "r": rate.round(2)}),
+                           hovertemplate="Week of %{x|%d %b %Y}<br>%{y} incidents in %{customdata[0]} school days"
+                                         "<br>%{customdata[1]} per school day<extra></extra>"))
+    return _layout(fig, title, yaxis_title="incidents", xaxis_title="school week (Monday)", bargap=0.15)
+
+
+def gas_over_time(ratings: pd.DataFrame, targets: pd.DataFrame) -> go.Figure | None:
+    """One line per target: its GAS ratings (-2..+2) over time, with 0 = the expected outcome marked."""
+    if ratings is None or ratings.empty:
+        return None
+    labels = {}
+    if targets is not None and not targets.empty:
+        for _, t in targets.iterrows():
+            desc = t.get("description")
+            text = str(desc) if isinstance(desc, str) else str(t["target_id"])
+            labels[t["target_id"]] = (text[:40] + "…") if len(text) > 41 else text
+    fig = go.Figure()
+    for target_id, rows in ratings.sort_values("rated_on").groupby("target_id", sort=False):
+        fig.add_trace(go.Scatter(x=rows["rated_on"], y=rows["gas_score"].astype(float), mode="lines+markers",
+                                 name=labels.get(target_id, str(target_id))))
+    fig.add_hline(y=0, line_dash="dot", line_color="#777", annotation_text="expected outcome")
+    return _layout(fig, "Target ratings over time (Goal Attainment Scaling)",
+                   yaxis=dict(range=[-2.3, 2.3], tickvals=[-2, -1, 0, 1, 2], title="GAS rating"),
+                   legend=dict(orientation="h", y=-0.25), height=380)
+
+
+def tscore_bars(tscores: pd.DataFrame) -> go.Figure | None:
+    """GAS T-scores per term and area (50 = targets met as expected)."""
+    if tscores is None or tscores.empty or tscores["tscore"].isna().all():
+        return None
+    fig = go.Figure()
+    for area, rows in tscores.groupby("area", sort=True):
+        fig.add_trace(go.Bar(x=rows["term"].astype(str), y=rows["tscore"], name=str(area)))
+    fig.add_hline(y=50, line_dash="dot", line_color="#777", annotation_text="50 = as expected")
+    return _layout(fig, "GAS T-score per term and area", yaxis_title="T-score", barmode="group")
+
+
+def engagement_over_time(sessions: pd.DataFrame) -> go.Figure | None:
+    """Engagement (1..5) per session over time, coloured by setting."""
+    if sessions is None or sessions.empty or sessions["engagement"].isna().all():
+        return None
+    data = sessions.dropna(subset=["engagement"]).sort_values("date")
+    fig = go.Figure()
+    for setting, rows in data.groupby(data["setting"].fillna("not recorded"), sort=True):
+        fig.add_trace(go.Scatter(x=rows["date"], y=rows["engagement"].astype(float), mode="markers",
+                                 name=str(setting), text=rows["activity"].fillna(""),
+                                 hovertemplate="%{x|%d %b %Y}: %{y} (%{text})<extra></extra>"))
+    return _layout(fig, "Engagement in sessions (1 = not engaged, 5 = fully engaged)",
+                   yaxis=dict(range=[0.5, 5.5], tickvals=[1, 2, 3, 4, 5], title="engagement"))
+
+
+def hours_by_activity(activities: pd.DataFrame) -> go.Figure | None:
+    """Horizontal bars: hours per activity, split by setting."""
+    if activities is None or activities.empty:
+        return None
+    fig = go.Figure()
+    for setting, rows in activities.groupby("setting", sort=True):
+        fig.add_trace(go.Bar(y=rows["activity"], x=rows["hours"], name=str(setting), orientation="h"))
+    return _layout(fig, "Session hours by activity", xaxis_title="hours", barmode="stack",
+                   height=max(260, 60 + 28 * activities["activity"].nunique()))
+
+
+def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, title: str, x_order=None,
+            y_order=None) -> go.Figure | None:
+    """A heatmap of ``value`` over ``x`` × ``y`` (e.g. incidents by period × weekday)."""
+    if frame is None or frame.empty:
+        return None
+    grid = frame.pivot_table(index=y, columns=x, values=value, aggfunc="sum", fill_value=0)
+    if x_order is not None:
+        grid = grid.reindex(columns=[c for c in x_order if c in grid.columns] +
+                            [c for c in grid.columns if c not in x_order], fill_value=0)
+    if y_order is not None:
+        grid = grid.reindex(index=[r for r in y_order if r in grid.index] +
+                            [r for r in grid.index if r not in y_order], fill_value=0)
+    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns],
+                               y=[str(r) for r in grid.index], colorscale="Blues",
+                               hovertemplate="%{y}, %{x}: %{z}<extra></extra>"))
+    return _layout(fig, title, height=max(300, 80 + 30 * len(grid.index)), yaxis=dict(autorange="reversed"))
+
+
+def bars(frame: pd.DataFrame, x: str, y: str, title: str, error_low: str | None = None,
+         error_high: str | None = None, reference: float | None = None, y_title: str = "") -> go.Figure | None:
+    """Simple bars with optional interval whiskers and a reference line (e.g. rate ratio 1 = no change)."""
+    if frame is None or frame.empty or frame[y].isna().all():
+        return None
+    error = None
+    if error_low and error_high:
+        error = dict(type="data", symmetric=False, array=(frame[error_high] - frame[y]).clip(lower=0),
+                     arrayminus=(frame[y] - frame[error_low]).clip(lower=0))
+    fig = go.Figure(go.Bar(x=frame[x].astype(str), y=frame[y], error_y=error))
+    if reference is not None:
+        fig.add_hline(y=reference, line_dash="dot", line_color="#777")
+    return _layout(fig, title, yaxis_title=y_title)

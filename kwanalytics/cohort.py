@@ -1,0 +1,213 @@
+"""Tables and figures for the cohort report (the AHT) and the patterns report (the BEST co-ordinator).
+
+Cohort outputs name no pupil: ids are salted pseudonyms (privacy.pseudonym, salt from the workspace) and any group
+of fewer pupils than settings.min_group_size is suppressed (privacy.suppress_small_groups), following the ICO's
+anonymisation guidance on small cell counts. The patterns report is for staff who act on it, so it keeps the
+school's own pupil ids (never names).
+
+Each section is computed on its own: one that fails is left out with a note, not the whole report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import charts
+from .calendar import week_start
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+@dataclass
+class Section:
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+    def run(self, key: str, fn) -> None:
+        try:
+            fn()
+        except Exception as exc:  # one failing analysis must not lose the whole report
+            self.notes.append(f"The {key.replace('_', ' ')} section could not be prepared "
+                              f"({type(exc).__name__}: {str(exc)[:160]}).")
+            self.tables.setdefault(key, pd.DataFrame())
+
+    def finish(self) -> "Section":
+        self.figures = {k: v for k, v in self.figures.items() if v is not None}
+        return self
+
+
+def weekly_counts(incidents: pd.DataFrame, calendar, since=None, until=None) -> pd.DataFrame:
+    """Incidents per school week (every school week in range, zeros included) with its school days."""
+    weeks = calendar.weeks(since, until)
+    counts = week_start(incidents["occurred_at"]).value_counts() if len(incidents) else pd.Series(dtype=int)
+    weeks["incidents"] = weeks["week_start"].map(counts).fillna(0).astype(int)
+    return weeks
+
+
+def _pseudo(ids: pd.Series, salt: bytes) -> pd.Series:
+    from .privacy import pseudonym
+
+    return ids.map(lambda s: pseudonym(s, salt) if isinstance(s, str) else s)
+
+
+def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -> Section:
+    """Impact per programme, target attainment, incidents per school week, cost per programme and per pupil."""
+    from .privacy import suppress_small_groups
+
+    out = Section()
+    k = settings.min_group_size
+    incidents = tables["incidents"]
+    enrol = pd.DataFrame()
+
+    def programmes():
+        nonlocal enrol
+        from .impact import enrolment_impact, programme_impact
+
+        enrol = enrolment_impact(tables, calendar, settings, as_of=as_of)
+        prog = programme_impact(enrol, tables, settings, as_of=as_of)
+        out.tables["programmes"] = suppress_small_groups(prog, count_col="pupils", min_size=k)
+        shown = enrol.assign(pupil=_pseudo(enrol["student_id"], salt))
+        cols = [c for c in ["pupil", "programme", "started_on", "ended_on", "baseline_rate", "intervention_rate",
+                            "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "verdict"] if c in shown]
+        counts = shown.groupby("programme")["student_id"].transform("nunique")
+        out.tables["enrolments"] = shown.loc[counts >= k, cols].reset_index(drop=True)
+        hidden = int((counts < k).sum())
+        if hidden:
+            out.notes.append(f"{hidden} enrolment(s) in programmes with fewer than {k} pupils are not listed "
+                             "one by one, so that no pupil can be recognised.")
+        med = out.tables["programmes"]
+        if len(med) and "suppressed" in med and med["suppressed"].fillna(False).astype(bool).all():
+            out.summary.append(f"Every programme has fewer than {k} pupils so far, so figures per programme are "
+                               "suppressed; the verdicts across all programmes together are shown instead.")
+        if enrol["student_id"].nunique() >= k and "verdict" in enrol:
+            verdicts = (enrol["verdict"].fillna("not measured").value_counts()
+                        .rename_axis("verdict").reset_index(name="enrolments"))
+            verdicts["pupils"] = verdicts["verdict"].map(enrol.groupby(enrol["verdict"].fillna("not measured"))
+                                                         ["student_id"].nunique())
+            out.tables["verdicts"] = suppress_small_groups(verdicts, count_col="pupils", min_size=k)
+        if "median_rate_ratio" in med:
+            out.figures["programme_rate_ratio"] = charts.bars(
+                med.dropna(subset=["median_rate_ratio"]), "programme", "median_rate_ratio",
+                "Median change in incident rate per programme (1 = no change, below 1 = fewer incidents)",
+                reference=1.0, y_title="rate ratio (during / before)")
+        if len(enrol) and "verdict" in enrol:
+            out.summary.append(f"{len(enrol)} enrolments in {enrol['programme'].nunique()} programmes were "
+                               "measured against each pupil's own baseline before the programme.")
+
+    def attainment():
+        from .targets import tscores
+
+        ts = tscores(tables["targets"], tables["target_ratings"], settings.term_dates, as_of=as_of)
+        ts = ts.loc[ts["area"] != "All areas"] if "area" in ts else ts
+        agg = (ts.dropna(subset=["tscore"]).groupby(["term", "area"], as_index=False)
+               .agg(pupils=("student_id", "nunique"), mean_tscore=("tscore", "mean"),
+                    at_or_above_50=("tscore", lambda s: float((s >= 50).mean()))))
+        agg["mean_tscore"] = agg["mean_tscore"].round(1)
+        agg["at_or_above_50"] = (agg["at_or_above_50"] * 100).round(0)
+        agg = agg.rename(columns={"at_or_above_50": "percent_at_or_above_50"})
+        out.tables["attainment"] = suppress_small_groups(agg, count_col="pupils", min_size=k)
+        shown = out.tables["attainment"].dropna(subset=["mean_tscore"])
+        if len(shown):
+            out.figures["attainment"] = charts.tscore_bars(shown.rename(columns={"mean_tscore": "tscore"}))
+
+    def weekly():
+        w = weekly_counts(incidents, calendar, None, as_of)
+        out.tables["incidents_weekly"] = w
+        out.figures["incidents_weekly"] = charts.weekly_incidents(w, "Incidents per school week, whole cohort")
+        if len(incidents):
+            out.summary.append(f"{len(incidents)} incidents were recorded for {incidents['student_id'].nunique()} "
+                               f"pupils over {int(w['school_days'].sum())} school days.")
+
+    def breakdowns():
+        students = tables["students"]
+        days = max(1, len(calendar))
+        per = incidents.groupby("student_id").size()
+        s = students.assign(incidents=students["student_id"].map(per).fillna(0))
+        rows = []
+        for col, label in (("primary_need", "area of need"), ("year_group", "year group")):
+            g = (s.assign(group=s[col].fillna("not recorded")).groupby("group", as_index=False)
+                 .agg(pupils=("student_id", "nunique"), incidents=("incidents", "sum")))
+            g["incidents_per_pupil_per_school_day"] = (g["incidents"] / g["pupils"] / days).round(3)
+            g.insert(0, "breakdown", label)
+            rows.append(g)
+        table = pd.concat(rows, ignore_index=True)
+        out.tables["breakdowns"] = suppress_small_groups(table, count_col="pupils", min_size=k)
+
+    def costs():
+        sessions = tables["sessions"]
+        if sessions.empty:
+            out.tables["cost_per_pupil"] = pd.DataFrame()
+            return
+        s = sessions.assign(hours=sessions["duration_minutes"].astype("Float64").fillna(0) / 60,
+                            cost=sessions["cost_gbp"].astype("Float64").fillna(0))
+        per = s.groupby("student_id", as_index=False).agg(sessions=("session_id", "count"),
+                                                          hours=("hours", "sum"), cost_gbp=("cost", "sum"))
+        per["hours"] = per["hours"].astype(float).round(1)
+        per["cost_gbp"] = per["cost_gbp"].astype(float).round(2)
+        per.insert(0, "pupil", _pseudo(per["student_id"], salt))
+        out.tables["cost_per_pupil"] = per.drop(columns=["student_id"]).sort_values("cost_gbp", ascending=False,
+                                                                                   ignore_index=True)
+        out.summary.append(f"Key-work sessions cost £{per['cost_gbp'].sum():,.2f} in all, a median of "
+                           f"£{per['cost_gbp'].median():,.2f} per pupil.")
+
+    for key, fn in (("programmes", programmes), ("attainment", attainment), ("incidents_weekly", weekly),
+                    ("breakdowns", breakdowns), ("cost_per_pupil", costs)):
+        out.run(key, fn)
+    return out.finish()
+
+
+def patterns_sections(tables: dict, settings, calendar, as_of=None) -> Section:
+    """The watchlist with its evidence, hotspot heatmaps, escalations and entry/exit criteria."""
+    out = Section()
+    incidents = tables["incidents"]
+    if as_of is not None:
+        incidents = incidents.loc[pd.to_datetime(incidents["occurred_at"]) < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
+
+    def watch():
+        from .patterns import watchlist
+
+        w = watchlist(incidents, calendar, settings, as_of=as_of, interventions=tables["interventions"])
+        out.tables["watchlist"] = w.loc[w["pattern"] != "escalation"].reset_index(drop=True)
+        out.tables["escalations"] = w.loc[w["pattern"] == "escalation"].reset_index(drop=True)
+        out.summary.append(f"{w['student_id'].nunique()} pupils show {len(w)} repeated patterns "
+                           f"({', '.join(f'{n} {p}' for p, n in w['pattern'].value_counts().items())})."
+                           if len(w) else "No pupil shows a repeated pattern that passes the thresholds.")
+
+    def hot():
+        from .patterns import hotspots
+
+        wp = hotspots(incidents, calendar, settings, by="weekday_period")
+        out.tables["hotspots_weekday_period"] = wp
+        periods = list(settings.periods["name"]) if len(settings.periods) else None
+        stats = {"incidents", "expected", "ratio", "p_value", "flagged"}
+        day_col, period_col = ([c for c in wp.columns if c not in stats] + ["weekday", "period"])[:2]
+        out.figures["weekday_period"] = charts.heatmap(wp, day_col, period_col, "incidents",
+                                                       "Incidents by weekday and period", x_order=WEEKDAYS,
+                                                       y_order=periods)
+        loc = hotspots(incidents, calendar, settings, by="location")
+        out.tables["hotspots_location"] = loc
+        loc_col = next((c for c in loc.columns if c not in stats), "location")
+        out.figures["location"] = charts.bars(loc.sort_values("incidents", ascending=False), loc_col,
+                                              "incidents", "Incidents by place", y_title="incidents")
+        flagged = pd.concat([wp.loc[wp["flagged"].fillna(False).astype(bool)],
+                             loc.loc[loc["flagged"].fillna(False).astype(bool)]], ignore_index=True)
+        out.tables["hotspots_flagged"] = flagged
+
+    def criteria():
+        from .criteria import criteria_status
+
+        c = criteria_status(incidents, tables["interventions"], calendar, settings, as_of=as_of)
+        out.tables["entry"] = c.loc[c["meets_entry"].fillna(False).astype(bool)
+                                    & ~c["enrolled"].fillna(False).astype(bool)].reset_index(drop=True)
+        out.tables["exit"] = c.loc[c["meets_exit"].fillna(False).astype(bool)
+                                   & c["enrolled"].fillna(False).astype(bool)].reset_index(drop=True)
+        out.summary.append(f"{len(out.tables['entry'])} pupils meet a programme's entry criteria without being "
+                           f"enrolled; {len(out.tables['exit'])} enrolled pupils meet its exit criteria.")
+
+    for key, fn in (("watchlist", watch), ("hotspots", hot), ("criteria", criteria)):
+        out.run(key, fn)
+    return out.finish()

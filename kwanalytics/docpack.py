@@ -1,0 +1,514 @@
+"""The pupil evidence pack as an editable Word document (.docx), for annual reviews.
+
+Built from the same ``pupil.EvidencePack`` as the HTML report (one source of truth: the tables and figures are
+not recomputed here, only laid out). Tables become real Word tables that staff can edit before the meeting;
+charts become PNG pictures made by plotly's own static export (kaleido 1.x driving the local Chromium, with
+plotly.js from the plotly package and MathJax off, so nothing is fetched from the network).
+
+Sources: python-docx documentation (https://python-docx.readthedocs.io/), kaleido 1.x README
+(https://github.com/plotly/Kaleido) for ``write_fig_from_object`` and the ``path`` browser option, and the
+WordprocessingML spec (ECMA-376 part 1, 17.4.33 ``w:shd`` shading, 17.4.49 ``w:tblHeader``) for the two bits of
+table formatting python-docx has no API for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import pandas as pd
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from .errors import WorkspaceError
+from .store import atomic_write
+
+# ----------------------------------------------------------------------------------------------- layout
+
+
+
+@dataclass(frozen=True)
+class Section:
+    """One heading of the pack: which of the pack's tables and charts stand under it."""
+
+    title: str
+    tables: tuple[str, ...]
+    #: a chart whose key contains one of these words goes under this heading
+    chart_words: tuple[str, ...]
+    intro: str
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("Summary", (), (), ""),
+    Section("Targets and GAS progress per area", ("targets", "tscores"), ("target", "gas", "tscore", "area"),
+            "Each target from the EHCP or ILP is rated from -2 (much less than expected) to +2 (much more than "
+            "expected); 0 means the expected outcome was reached. The GAS T-score combines the targets of an "
+            "area: 50 is the expected level, above 50 is better than expected."),
+    Section("Sessions", ("sessions", "activities"), ("session", "activit", "engagement", "hours"),
+            "Key-worker sessions: how many, how long, on site or out in the community, and how engaged the "
+            "pupil was (1 = not at all, 5 = fully)."),
+    Section("Incidents and patterns", ("incidents_weekly", "patterns"),
+            ("incident", "pattern", "behaviour", "hotspot", "weekly"),
+            "Behaviour incidents recorded by the school, counted per school week (holidays are left out), and "
+            "any pattern that repeats: a time of day, a place, a trigger or an escalation."),
+    Section("Interventions and their effect", ("interventions", "restorative"),
+            ("intervention", "restorative", "impact", "enrol", "programme"),
+            "Programmes the pupil took part in, comparing the weeks before with the weeks during. These are "
+            "estimates from one pupil's records with no comparison group: read them as signs, not proof."),
+    Section("Contacts", ("contacts",), ("contact",),
+            "Contacts with home and with other agencies."),
+    Section("Budget", ("budget",), ("budget", "cost", "spend"),
+            "Money set aside for this pupil and what has been spent so far."),
+)
+
+#: Headings for the pack's tables (the HTML report uses the same words).
+TABLE_TITLES = {
+    "targets": "Targets",
+    "tscores": "GAS T-scores per term and area",
+    "sessions": "Sessions",
+    "activities": "Activities",
+    "incidents_weekly": "Incidents per school week",
+    "patterns": "Patterns",
+    "interventions": "Interventions",
+    "restorative": "Restorative conversations",
+    "contacts": "Contacts",
+    "budget": "Budget",
+}
+
+#: What to say when a table has no rows: a pack with no incidents or no targets is still a sensible pack.
+#: The same words as notebooks/student_report.ipynb, so the HTML, PDF and Word packs read alike.
+EMPTY_SENTENCES = {
+    "targets": "No targets are recorded for this pupil.",
+    "tscores": "No T-scores yet: no target has been rated.",
+    "sessions": "No sessions were recorded in this period.",
+    "activities": "No activities were recorded.",
+    "incidents_weekly": "No incidents were recorded in this period.",
+    "patterns": "No repeated pattern was found.",
+    "interventions": "No intervention ran in this period.",
+    "restorative": "No restorative conversation was recorded in this period.",
+    "contacts": "No contacts were recorded in this period.",
+    "budget": "No budget or cost is recorded for this pupil.",
+}
+
+
+def _is_empty(key: str, frame: pd.DataFrame) -> bool:
+    """No rows, or (incidents per week) only weeks with no incident: then a sentence says so, as in the HTML."""
+    if len(frame) == 0:
+        return True
+    if key == "incidents_weekly" and "incidents" in frame:
+        return not pd.to_numeric(frame["incidents"], errors="coerce").fillna(0).any()
+    return False
+
+
+HOW_TO_READ = (
+    "How to read this",
+    [
+        "This pack brings together the school's records for the period shown above: targets and how they are "
+        "going, key-worker sessions, behaviour incidents, the programmes your child took part in, contacts with "
+        "home, and money spent.",
+        "Targets are scored from -2 to +2. 0 means the target was met as expected; +1 and +2 mean better than "
+        "expected; -1 and -2 mean not yet. Incidents are counted per school week, so holidays do not look like "
+        "good weeks.",
+        "Numbers from one pupil are small. A change can come from many things, not only from what the school "
+        "did. Please ask the key worker about anything that is unclear, and add your own views: this document "
+        "can be edited.",
+    ],
+)
+
+PAGE_WIDTH_CM = 21.0  # A4
+PAGE_HEIGHT_CM = 29.7
+MARGIN_CM = 2.0
+CONTENT_WIDTH_CM = PAGE_WIDTH_CM - 2 * MARGIN_CM
+SHADE = "E8F1F8"  # pale blue box behind "How to read this"
+HEADER_SHADE = "D9E2EC"
+
+#: Pixel size of a chart picture when the figure does not set one; ``scale`` doubles it for sharp print.
+CHART_WIDTH_PX = 900
+CHART_HEIGHT_PX = 450
+CHART_SCALE = 2
+
+# ----------------------------------------------------------------------------------------------- cells
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every cell as the HTML report shows it (``charts.table_html``): dates as 03 Sep 2025,
+    decimals as 1,234.50, column names in plain words.
+
+    Uses ``charts.display_frame`` when the reports module offers one, so the Word and HTML tables cannot
+    drift apart; otherwise repeats ``charts.table_html``'s rules (a test compares the two cell by cell).
+    """
+    from . import charts
+
+    if callable(shared := getattr(charts, "display_frame", None)):
+        return shared(frame)
+    shown = frame.copy()
+    for col in shown.columns:
+        if pd.api.types.is_datetime64_any_dtype(shown[col]):
+            shown[col] = shown[col].dt.strftime("%d %b %Y")
+        elif pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
+    shown.columns = [str(c).replace("_", " ").capitalize() for c in shown.columns]
+    return shown
+
+
+# XML 1.0 forbids most control characters (and lone surrogates); an export's free text can hold them
+# (a pasted form feed, a stray NUL), and python-docx would refuse the whole document.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text) -> str:
+    """``text`` as a string Word can hold: characters XML cannot carry are dropped."""
+    return _NOT_XML.sub("", str(text))
+
+
+def _text(value) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return xml_safe(value)
+
+
+def table_cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Header and body text of ``frame`` exactly as the Word table shows them (tests compare against this)."""
+    shown = display_frame(frame)
+    body = [[_text(v) for v in row] for row in shown.itertuples(index=False)]
+    return [xml_safe(c) for c in shown.columns], body
+
+
+def header_text(key) -> str:
+    """A key such as ``incidents_weekly`` in plain words: ``Incidents weekly``."""
+    return str(key).replace("_", " ").capitalize()
+
+
+# ----------------------------------------------------------------------------------------------- charts
+
+
+def _browser_path() -> str:
+    from .pdf import find_browser
+
+    return find_browser()
+
+
+def _kaleido_options() -> dict:
+    # path: Debian's chromium (choreographer would otherwise look for its own download first);
+    # mathjax False: kaleido's default fetches MathJax from a CDN, and our charts use no LaTeX.
+    # n: tabs drawing in parallel; two is what a school laptop's cores can use well.
+    return {"path": _browser_path(), "mathjax": False, "n": max(1, min(2, os.cpu_count() or 1))}
+
+
+@contextlib.contextmanager
+def chart_session():
+    """Keep one Chromium open for all chart pictures made inside the ``with`` block (a batch of packs).
+
+    Without it each ``write_docx`` opens and closes its own Chromium (about a second).
+    """
+    import kaleido
+
+    if kaleido._global_server.is_running():  # noqa: SLF001 - kaleido exposes no public is_running()
+        yield
+        return
+    kaleido.start_sync_server(**_kaleido_options(), silence_warnings=True)
+    try:
+        yield
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
+def chart_images(figures: dict) -> dict[str, bytes | None]:
+    """PNG bytes for each plotly figure, all made in one kaleido call (one Chromium, figures in parallel tabs).
+
+    A figure that cannot be drawn maps to ``None`` (the document then says so in words).
+    """
+    if not figures:
+        return {}
+    import kaleido
+
+    with tempfile.TemporaryDirectory(prefix="kwa-charts-") as tmp:  # mkdtemp: owner-only
+        jobs, paths = [], {}
+        for i, (name, fig) in enumerate(figures.items()):
+            paths[name] = Path(tmp) / f"chart-{i}.png"
+            layout = getattr(fig, "layout", None)
+            jobs.append({
+                "fig": fig,
+                "path": paths[name],
+                "opts": {"format": "png",
+                         "width": int(getattr(layout, "width", None) or CHART_WIDTH_PX),
+                         "height": int(getattr(layout, "height", None) or CHART_HEIGHT_PX),
+                         "scale": CHART_SCALE},
+            })
+        kwargs = {"cancel_on_error": False}
+        if not kaleido._global_server.is_running():  # noqa: SLF001
+            kwargs["kopts"] = _kaleido_options()
+        try:
+            kaleido.write_fig_from_object_sync(jobs, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the browser did not start at all
+            raise WorkspaceError(f"Charts could not be drawn for the Word report: Chromium failed to start "
+                                 f"({type(exc).__name__}: {str(exc)[:200]}). Check that `chromium --version` "
+                                 "works, or make the HTML report instead.") from None
+        return {name: (p.read_bytes() if p.is_file() and p.stat().st_size else None) for name, p in paths.items()}
+
+
+def _figure_title(fig, key: str) -> str:
+    try:
+        text = fig.layout.title.text
+    except AttributeError:
+        text = None
+    return text or header_text(key)
+
+
+def _section_of_chart(key: str) -> str:
+    low = key.lower()
+    for section in SECTIONS:
+        if low in section.tables or any(word in low for word in section.chart_words):
+            return section.title
+    return "More charts"
+
+
+# ----------------------------------------------------------------------------------------------- docx bits
+
+
+def _shade(cell, fill: str) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tc_pr.append(shd)
+
+
+def _repeat_header(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def _no_split(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:cantSplit")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def _page_number_footer(section, text: str) -> None:
+    para = section.footer.paragraphs[0]
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = para.add_run(f"{text} · page ")
+    run.font.size = Pt(8)
+    fld = OxmlElement("w:fldSimple")
+    fld.set(qn("w:instr"), "PAGE")
+    inner = OxmlElement("w:r")
+    r_pr = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "16")  # half-points: 8 pt, as the text before it
+    r_pr.append(size)
+    inner.append(r_pr)
+    t = OxmlElement("w:t")
+    t.text = "1"
+    inner.append(t)
+    fld.append(inner)
+    para._p.append(fld)
+
+
+def _how_to_read_box(doc) -> None:
+    title, paragraphs = HOW_TO_READ
+    box = doc.add_table(rows=1, cols=1)
+    box.alignment = WD_TABLE_ALIGNMENT.CENTER
+    cell = box.rows[0].cells[0]
+    _shade(cell, SHADE)
+    first = cell.paragraphs[0]
+    run = first.add_run(title)
+    run.bold = True
+    run.font.size = Pt(12)
+    for text in paragraphs:
+        p = cell.add_paragraph(text)
+        p.paragraph_format.space_after = Pt(4)
+    doc.add_paragraph()
+
+
+def _numeric(frame: pd.DataFrame, col) -> bool:
+    return pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
+
+
+def _column_widths(headers: list[str], body: list[list[str]], char_cm: float) -> list[float]:
+    """Column widths (cm) sharing the text width. When every cell fits on one line, columns are widened in
+    proportion; otherwise every column first gets room for its longest word (so no word is broken in two) and
+    what is left goes to the columns with the most text (descriptions, notes). Word would otherwise give
+    every column the same width."""
+    pad = 0.3  # cell margins, cm
+    minimum, wanted = [], []
+    for j, head in enumerate(headers):
+        words = head.split() + [w for row in body for w in row[j].split()]
+        longest = min(18, max((len(w) for w in words), default=1))
+        minimum.append(max(longest, 3) * char_cm + pad)
+        typical = sum(len(row[j]) for row in body) / max(1, len(body))
+        wanted.append(max(0.0, min(80.0, typical) * char_cm + pad - minimum[-1]))
+    target = [m + w for m, w in zip(minimum, wanted)]
+    if sum(target) <= CONTENT_WIDTH_CM:  # everything fits on one line: widen all columns alike
+        return [t * CONTENT_WIDTH_CM / sum(target) for t in target]
+    spare = CONTENT_WIDTH_CM - sum(minimum)
+    if spare <= 0:  # too many columns for the page: shrink all alike
+        return [w * CONTENT_WIDTH_CM / sum(minimum) for w in minimum]
+    total = sum(wanted)
+    return [m + (spare * w / total if total else spare / len(minimum)) for m, w in zip(minimum, wanted)]
+
+
+def _add_frame(doc, frame: pd.DataFrame) -> None:
+    headers, body = table_cells(frame)
+    table = doc.add_table(rows=1 + len(body), cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    right = [_numeric(frame, c) for c in frame.columns]
+    widths = [Cm(w) for w in _column_widths(headers, body, 0.19 if len(headers) > 6 else 0.21)]
+    table.autofit = False
+    for j, width in enumerate(widths):  # the grid (LibreOffice reads this) and each cell (Word reads that)
+        table.columns[j].width = width
+    size = Pt(8) if len(headers) > 6 else Pt(9)
+    for j, text in enumerate(headers):
+        cell = table.rows[0].cells[j]
+        cell.width = widths[j]
+        _shade(cell, HEADER_SHADE)
+        run = cell.paragraphs[0].add_run(text)
+        run.bold = True
+        run.font.size = size
+    _repeat_header(table.rows[0])
+    for i, values in enumerate(body, start=1):
+        row = table.rows[i]
+        _no_split(row)
+        for j, text in enumerate(values):
+            row.cells[j].width = widths[j]
+            para = row.cells[j].paragraphs[0]
+            if right[j]:
+                para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            para.add_run(text).font.size = size
+
+
+def _add_chart(doc, key: str, fig, png: bytes | None) -> None:
+    title = xml_safe(_figure_title(fig, key))
+    if png is None:
+        doc.add_paragraph(f"The chart “{title}” could not be drawn as a picture; it is in the HTML report.")
+        return
+    # The chart's title is drawn inside the picture; it is also the picture's alternative text (screen readers).
+    shape = doc.add_picture(BytesIO(png), width=Cm(CONTENT_WIDTH_CM))
+    shape._inline.docPr.set("descr", title)
+    shape._inline.docPr.set("title", title)
+    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _date(value) -> str:
+    if value is None or pd.isna(value):
+        return "the start of the records"
+    ts = pd.Timestamp(value)
+    return f"{ts.day} {ts:%B %Y}"
+
+
+# ----------------------------------------------------------------------------------------------- the document
+
+
+def build_document(pack, images: dict[str, bytes | None] | None = None):
+    """The python-docx Document for ``pack`` (an ``EvidencePack``); ``images`` are the chart pictures by key
+    (made with ``chart_images`` when not given)."""
+    figures = dict(getattr(pack, "figures", None) or {})
+    tables = dict(getattr(pack, "tables", None) or {})
+    if images is None:
+        images = chart_images(figures)
+
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(MARGIN_CM))
+    doc.styles["Normal"].font.name = "Arial"
+    doc.styles["Normal"].font.size = Pt(10.5)
+
+    name = pack.name if isinstance(pack.name, str) and pack.name.strip() not in ("", str(pack.student_id)) else None
+    who = xml_safe(f"{name} ({pack.student_id})" if name else f"Pupil {pack.student_id}")
+    doc.core_properties.title = f"Evidence pack: {who}"
+    doc.core_properties.author = "kwanalytics"
+    doc.core_properties.comments = ""
+    _page_number_footer(section, xml_safe(f"Evidence pack for {pack.student_id}: confidential"))
+
+    doc.add_heading(f"Evidence pack: {who}", level=0)
+    period = doc.add_paragraph(f"Records from {_date(pack.since)} to {_date(pack.until)}.")
+    period.runs[0].bold = True
+    if getattr(pack, "calendar_source", None):
+        doc.add_paragraph(xml_safe(f"School days counted from: {pack.calendar_source}."))
+    _how_to_read_box(doc)
+
+    charts_by_section: dict[str, list[str]] = {}
+    for key in figures:
+        charts_by_section.setdefault(_section_of_chart(key), []).append(key)
+
+    notes = [str(n) for n in (getattr(pack, "notes", None) or []) if str(n).strip()]
+
+    def empty_sentence(key: str) -> str:
+        # pupil.evidence_pack leaves a failed section's table empty and says why in a note: repeat that note
+        # here rather than claim that nothing was recorded.
+        failed = [n for n in notes if n.startswith(f"The {key.replace('_', ' ')} section could not be prepared")]
+        return xml_safe(failed[0]) if failed else EMPTY_SENTENCES.get(key, "Nothing was recorded in this period.")
+
+    for sec in SECTIONS:
+        doc.add_heading(sec.title, level=1)
+        if sec.title == "Summary":
+            sentences = [s for s in (pack.summary or []) if str(s).strip()]
+            if not sentences:
+                doc.add_paragraph("There are no records for this pupil in this period.")
+            for sentence in sentences:
+                doc.add_paragraph(xml_safe(sentence), style="List Bullet")
+        else:
+            doc.add_paragraph(sec.intro).paragraph_format.keep_with_next = True
+        for key in charts_by_section.get(sec.title, []):
+            _add_chart(doc, key, figures[key], images.get(key))
+        for key in sec.tables:
+            frame = tables.get(key)
+            if frame is None:
+                continue
+            doc.add_heading(TABLE_TITLES.get(key, header_text(key)), level=2)
+            if _is_empty(key, frame):
+                doc.add_paragraph(empty_sentence(key))
+            else:
+                _add_frame(doc, frame)
+
+    # Tables or charts the pack holds beyond the known sections are not dropped.
+    known = {k for sec in SECTIONS for k in sec.tables}
+    extra_tables = [k for k in tables if k not in known]
+    extra_charts = charts_by_section.get("More charts", [])
+    if extra_tables or extra_charts:
+        doc.add_heading("More", level=1)
+        for key in extra_charts:
+            _add_chart(doc, key, figures[key], images.get(key))
+        for key in extra_tables:
+            doc.add_heading(TABLE_TITLES.get(key, header_text(key)), level=2)
+            frame = tables[key]
+            if len(frame) == 0:
+                doc.add_paragraph(empty_sentence(key))
+            else:
+                _add_frame(doc, frame)
+
+    if notes:
+        doc.add_heading("What this can and cannot show", level=1)
+        for note in notes:
+            doc.add_paragraph(xml_safe(note), style="List Bullet")
+
+    doc.add_heading("Comments from home and school", level=1)
+    doc.add_paragraph("(Space for the pupil's, family's and staff's own words before the review meeting.)")
+    return doc
+
+
+def write_docx(pack, path) -> Path:
+    """Write ``pack`` (a ``pupil.EvidencePack``) as a Word document at ``path``: atomically, owner-only (0600)."""
+    doc = build_document(pack)
+    return atomic_write(Path(path), lambda tmp: doc.save(str(tmp)))

@@ -1,0 +1,224 @@
+"""Rendering the report notebooks to self-contained HTML files (and Word / PDF packs), many pupils per batch.
+
+Flow: notebooks/<kind>_report.ipynb --papermill parameters--> executed in one warm kernel (engine.WarmKernel)
+--nbconvert "basic" template, code hidden--> one page with our CSS and plotly.js embedded once in its head
+--> WORKSPACE/reports/... written atomically, owner-only.
+
+Why our own page around nbconvert's "basic" body rather than the "lab" template: the lab template links
+require.js and MathJax from a CDN; a pupil's report must open offline and fetch nothing. The page we write holds
+no http(s) script, link or src at all (tests/test_reports.py checks), and plotly.js comes from the installed
+plotly package (``plotly.offline.get_plotlyjs``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import queue
+import re
+import threading
+from pathlib import Path
+
+import pandas as pd
+
+from . import audit
+from .errors import InputError
+from .safety import escape
+from .store import atomic_write_text, reports_dir
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ASSETS = Path(__file__).resolve().parent / "report_assets"
+KINDS = ("student", "cohort", "patterns")
+#: Reports in a batch before a second kernel is started (on a machine with 2 or more cores).
+MIN_JOBS_PER_EXTRA_KERNEL = 12
+TITLES = {"student": "Annual review evidence pack", "cohort": "Key-work programmes: impact and cost",
+          "patterns": "Behaviour patterns: watchlist, hotspots and criteria"}
+
+
+def notebook_path(kind: str) -> Path:
+    return NOTEBOOKS / f"{kind}_report.ipynb"
+
+
+@functools.lru_cache(maxsize=1)
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    # "</script" inside the bundle would end our script element early; plotly.min.js has none, but be sure.
+    return get_plotlyjs().replace("</script", "<\\/script")
+
+
+def stylesheets() -> str:
+    """Every .css file in report_assets, in name order (base.css first), inlined."""
+    files = sorted(ASSETS.glob("*.css"), key=lambda p: (p.name != "base.css", p.name))
+    return "\n".join(f"/* {p.name} */\n{p.read_text(encoding='utf-8')}" for p in files)
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True, exclude_raw=True)
+
+
+def page(body: str, title: str) -> str:
+    """A whole HTML page: CSS and plotly.js inline, nothing fetched from anywhere."""
+    return ("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            "script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; "
+            "font-src data:\">\n"
+            f"<title>{escape(title)}</title>\n<style>\n{stylesheets()}\n</style>\n"
+            f"<script>{_plotly_js()}</script>\n</head>\n<body>\n<main class=\"kwa-report\">\n{body}\n"
+            "</main>\n</body>\n</html>\n")
+
+
+def notebook_html(nb, title: str) -> str:
+    body, _ = _exporter().from_notebook_node(nb)
+    return page(body, title)
+
+
+_REMOTE = re.compile(r"<(?:script|link|img|iframe)[^>]+(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", re.I)
+
+
+def is_offline(html: str) -> bool:
+    """True when the page loads nothing from the network (no http(s) or protocol-relative src/href)."""
+    return not _REMOTE.search(html)
+
+
+def _parameters(workspace: Path, kind: str, student_id=None, since=None, until=None) -> dict:
+    params = {"workspace": str(workspace)}
+    if kind == "student":
+        params.update(student_id=str(student_id), since=None if since is None else str(pd.Timestamp(since).date()),
+                      until=None if until is None else str(pd.Timestamp(until).date()))
+    return params
+
+
+def _progress(console, total: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("[bold]Rendering reports"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console, transient=False, disable=console is None)
+
+
+def render_reports(workspace, kind: str, students=None, since=None, until=None, formats=("html",),
+                   console=None, kernel=None, workers: int | None = None) -> list[tuple[str, str]]:
+    """Render ``kind`` (student, cohort, patterns or all); return the (what, reason) of each failure.
+
+    Warm kernels serve the whole batch: ``workers`` of them (default: 2 for 12 reports or more on a machine
+    with 2 cores or more, else 1; env KWA_REPORT_WORKERS overrides), each
+    started once; pass ``kernel`` to reuse one across calls. A pupil whose report fails is recorded and the
+    batch goes on.
+    """
+    from .engine import WarmKernel, CellError, parameterised
+    from .store import load_tables
+
+    workspace = Path(workspace).resolve()
+    if kind not in (*KINDS, "all"):
+        raise InputError(f"Unknown report {kind!r}: choose student, cohort, patterns or all.")
+    formats = tuple(formats or ("html",))
+    unknown = set(formats) - {"html", "docx", "pdf"}
+    if unknown:
+        raise InputError(f"Unknown format(s) {', '.join(sorted(unknown))}: choose html, docx or pdf.")
+    kinds = KINDS if kind == "all" else (kind,)
+    students_table = load_tables(workspace, ["students"])["students"]
+    if "student" in kinds:
+        ids = [str(s) for s in (students or students_table["student_id"].dropna().astype(str).tolist())]
+        missing = sorted(set(ids) - set(students_table["student_id"].astype(str)))
+        if missing:
+            raise InputError(f"No pupil with id {', '.join(missing)} in the students table. Check the ids "
+                             "(they are case-sensitive) or run `kwa ingest` first.")
+    else:
+        ids = []
+    jobs = [("student", s) for s in ids] + [(k, None) for k in kinds if k != "student"]
+    failures: list[tuple[str, str]] = []
+    written: list[str] = []
+    out_dir = reports_dir(workspace)
+    notebooks = {k: notebook_path(k) for k in kinds}
+
+    def render_one(kernel, job_kind, sid) -> None:
+        what = f"pupil {sid}" if sid else f"{job_kind} report"
+        target = (out_dir / "students" / f"{sid}.html") if sid else out_dir / f"{job_kind}.html"
+        try:
+            nb = parameterised(notebooks[job_kind], _parameters(workspace, job_kind, sid, since, until))
+            kernel.execute(nb)
+            html = notebook_html(nb, TITLES[job_kind] + (f" ({sid})" if sid else ""))
+            if "html" in formats or "pdf" in formats:
+                atomic_write_text(target, html)
+                written.append(str(target.relative_to(workspace)))
+            if sid and "docx" in formats:
+                from .docpack import write_docx
+                from .engine import workspace_data
+                from .pupil import evidence_pack
+
+                tables, settings, calendar = workspace_data(workspace)
+                pack = evidence_pack(tables, settings, sid, since=since, until=until, calendar=calendar)
+                docx = target.with_suffix(".docx")
+                write_docx(pack, docx)
+                written.append(str(docx.relative_to(workspace)))
+            if "pdf" in formats:
+                from .pdf import print_pdf
+
+                pdf = target.with_suffix(".pdf")
+                print_pdf(target, pdf)
+                written.append(str(pdf.relative_to(workspace)))
+                if "html" not in formats:
+                    target.unlink(missing_ok=True)
+                    written.remove(str(target.relative_to(workspace)))
+        except CellError as exc:
+            failures.append((what, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one report must not stop the batch
+            failures.append((what, f"{type(exc).__name__}: {str(exc)[:300]}"))
+
+    # Kernels run in their own processes, so two of them use two cores; each is driven by one thread here
+    # and takes the next job from a shared queue. One kernel is only ever used by its own thread.
+    if workers is None:  # a second kernel pays off only once its start-up (~2 s) is spread over enough reports
+        workers = int(os.environ.get("KWA_REPORT_WORKERS", 0)) or (
+            min(2, os.cpu_count() or 1) if len(jobs) >= MIN_JOBS_PER_EXTRA_KERNEL else 1)
+    workers = 1 if kernel is not None else max(1, min(workers, len(jobs)))
+    todo: queue.Queue = queue.Queue()
+    for job in jobs:
+        todo.put(job)
+
+    def worker(progress, task, given=None) -> None:
+        k = given or WarmKernel(cwd=workspace)
+        try:
+            if given is None:
+                k.start()
+            while True:
+                try:
+                    job_kind, sid = todo.get_nowait()
+                except queue.Empty:
+                    return
+                render_one(k, job_kind, sid)
+                progress.advance(task)
+        except Exception as exc:  # the kernel would not start: the jobs left are failures, said plainly
+            while not todo.empty():
+                job_kind, sid = todo.get_nowait()
+                failures.append((f"pupil {sid}" if sid else f"{job_kind} report",
+                                 f"the Python kernel could not be started ({type(exc).__name__}: {exc})"))
+                progress.advance(task)
+        finally:
+            if given is None:
+                k.stop()
+
+    with _progress(console, len(jobs)) as progress:
+        task = progress.add_task("reports", total=len(jobs))
+        if workers == 1:
+            worker(progress, task, kernel)
+        else:
+            threads = [threading.Thread(target=worker, args=(progress, task), name=f"kwa-report-{i}")
+                       for i in range(workers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    audit.record(workspace, "report", kind=kind, formats=list(formats), written=written,
+                 failed=[{"what": w, "reason": r} for w, r in failures])
+    if console is not None:
+        console.print(f"Wrote {len(written)} file(s) under {out_dir}.")
+        from rich.markup import escape as markup_escape
+
+        for what, reason in failures:
+            console.print(f"[red]Failed:[/red] {markup_escape(what)}: {markup_escape(reason)}", highlight=False)
+    return failures

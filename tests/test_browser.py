@@ -1,0 +1,62 @@
+"""Each kind of report opened in headless Chromium with the network off: the plotly charts are really drawn.
+
+nbconvert can silently drop plotly charts (papermill leaves only plotly's JSON mimetype, which nbconvert does not
+draw), so the HTML is checked in a browser, not in the notebook: every chart div must hold a drawn SVG
+(``svg.main-svg``) with plotted traces. Chromium runs with no network (``unshare -rn`` where allowed, otherwise
+dead DNS and a dead proxy: kwanalytics.pdf.chromium_command), so a chart that needed a CDN would not draw.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("reports")]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+try:  # the patterns report has its two heatmaps once the patterns analysis is installed
+    import kwanalytics.patterns  # noqa: F401
+
+    PATTERN_CHARTS = 2
+except ImportError:
+    PATTERN_CHARTS = 0
+TRACES = re.compile(r'class="[^"]*\b(?:trace|bars|heatmaplayer|hm|scatterlayer|barlayer)\b')
+
+
+def dump_dom(path) -> str:
+    from kwanalytics.pdf import chromium_command
+
+    with tempfile.TemporaryDirectory(prefix="kwa-browser-test-") as profile:
+        cmd = chromium_command(CHROMIUM, profile, "--virtual-time-budget=15000", "--dump-dom",
+                               path.resolve().as_uri())
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": profile})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def chart_divs(dom: str) -> list[str]:
+    """The markup of each plotly chart div (from its opening tag to the next chart)."""
+    starts = [m.start() for m in re.finditer(r'<div[^>]+class="[^"]*plotly-graph-div', dom)]
+    return [dom[s:e] for s, e in zip(starts, starts[1:] + [len(dom)])]
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (`make browser`)")
+@pytest.mark.parametrize("report, min_charts", [("students/S001.html", 5), ("cohort.html", 2),
+                                                ("patterns.html", PATTERN_CHARTS)])
+def test_charts_drawn_offline(rendered_reports, report, min_charts):
+    ws, failures = rendered_reports
+    assert failures == []
+    source = (ws / "reports" / report).read_text(encoding="utf-8")
+    expected = source.count("Plotly.newPlot(")
+    assert expected >= min_charts
+    dom = dump_dom(ws / "reports" / report)
+    charts = chart_divs(dom)
+    assert len(charts) == expected
+    for chart in charts:
+        assert "main-svg" in chart, "a chart div was left empty: plotly.js did not run"
+        assert TRACES.search(chart), "a chart was drawn with no traces"
