@@ -298,16 +298,25 @@ def test_trie_regex_matches_exactly_what_a_plain_alternation_matches(terms, text
 
 
 def test_redaction_of_a_large_school_is_fast():
+    """2,000 pupils: the trie pattern is many times faster than a plain alternation (timed side by side, so a
+    busy machine slows both alike); about 0.06 s for 300 notes was measured on an idle machine."""
+    import re
     import time
 
     names = pd.DataFrame({"student_id": [f"S{i:04d}" for i in range(2000)],
                           "display_name": [f"Name{i} Family{i % 50}" for i in range(2000)]})
-    notes = pd.Series([f"Upset after Name12 Family12 and S0456 argued at lunch ({i})" for i in range(300)])
+    notes = pd.Series([f"Upset after Name12 Family12 and S0456 argued at lunch ({i})" for i in range(150)])
     start = time.perf_counter()
     out = privacy.redact_peers(notes, "S0001", names)
-    seconds = time.perf_counter() - start
+    trie = time.perf_counter() - start
     assert out[0] == f"Upset after {privacy.REDACTED} and {privacy.REDACTED} argued at lunch (0)"
-    assert seconds < 1.0, f"{seconds:.2f} s for 2,000 pupils x 300 notes"  # ~0.06 s measured; 2 s before the trie
+    terms, _ = privacy._peer_patterns("S0001", names)
+    start = time.perf_counter()
+    plain = re.compile("|".join(privacy._word(t) for t in terms), re.I)
+    assert notes.str.replace(plain, privacy.REDACTED, regex=True).tolist() == out.tolist()
+    naive = time.perf_counter() - start
+    print(f"trie {trie:.3f} s, plain {naive:.3f} s")
+    assert naive / trie > 3, f"trie {trie:.3f} s, plain alternation {naive:.3f} s"
 
 
 def test_security_md_names_only_tests_that_exist():
