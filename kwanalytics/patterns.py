@@ -65,31 +65,51 @@ def _mix(values: pd.Series, top: int = 3) -> str:
 
 # ---------------------------------------------------------------------------------------------------- clusters
 def clusters(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> list[dict]:
-    """N incidents within K school days: the largest such run per pupil (the most recent when tied)."""
+    """At least N incidents within K school days, more than the pupil's own rate would bunch by chance.
+
+    A pupil with many incidents all year has "3 within 10 school days" every few weeks; that is their rate, not
+    a cluster. So the densest run of K school days is tested against the pupil's rate outside it (Poisson, with a
+    floor of one incident a year so a usually quiet pupil's burst counts), Bonferroni-corrected over the runs of
+    K school days in the period. Counted in school days, so a half-term inside a run does not stretch it.
+    """
     cfg = _cfg(settings).get("clusters") or {}
     n, k = int(cfg.get("incidents", 3)), int(cfg.get("within_school_days", 10))
-    if len(inc) < n:
+    alpha = float(cfg.get("alpha", 0.01))
+    if len(inc) < n or not len(calendar):
         return []
-    o = pd.Series(calendar.ordinal(inc["day"]), index=inc.index)
-    ahead = o.groupby(inc["student_id"]).shift(-(n - 1))
-    starts = inc.index[(ahead - o < k).fillna(False).to_numpy()]
+    o = calendar.ordinal(inc["day"]).astype(np.int64)
+    codes, _ = pd.factorize(inc["student_id"])
+    key = codes.astype(np.int64) * (len(calendar) + 10 * k + 10) + o  # sorted: inc is by pupil, then time
+    inside = np.searchsorted(key, key + k, "left") - np.arange(len(key))  # incidents in [o, o + k) from each
+    inc = inc.assign(pos=o, dense=inside)
+    span_days = max(len(calendar.between(inc["day"].min(), inc["day"].max())), k)
+    total = inc.groupby("student_id").size()
+    # the densest window per pupil; the latest when tied, as it matters most now
+    best = inc.iloc[::-1].sort_values("dense", ascending=False, kind="stable").drop_duplicates("student_id")
+    best = best[best["dense"] >= n]
+    if best.empty:
+        return []
+    outside = total.reindex(best["student_id"]).to_numpy() - best["dense"].to_numpy()
+    rate = np.maximum(outside / max(span_days - k, 1), 1 / 190)
+    # The run's own length in school days (at most K): 3 incidents on 3 days are tighter than 3 in 10.
+    last_pos = inc.groupby("student_id")["pos"].apply(np.asarray)
+    run = np.array([last_pos[sid][(last_pos[sid] >= o0) & (last_pos[sid] < o0 + k)].max() - o0 + 1
+                    for sid, o0 in zip(best["student_id"], best["pos"])])
+    p = stats.poisson.sf(best["dense"].to_numpy() - 1, rate * run)
+    p_adj = np.minimum(1, p * np.maximum(span_days / run, 1))
     rows = []
-    for sid, idx in pd.Series(starts, index=inc.loc[starts, "student_id"].to_numpy()).groupby(level=0):
-        pupil = inc[inc["student_id"] == sid]
-        po = o[pupil.index]
-        # Episodes: windows that start within K school days of the previous qualifying window.
-        best = None
-        for i in idx.to_numpy():
-            members = pupil[(po >= o[i]) & (po < o[i] + k)]
-            if best is None or len(members) >= len(best):
-                best = members
-        first, last = best["occurred_at"].min(), best["occurred_at"].max()
-        span = int(calendar.ordinal([last])[0] - calendar.ordinal([first])[0]) + 1
-        others = len(pupil) - len(best)
-        rows.append(_row(sid, "cluster",
-                         f"{len(best)} incidents within {span} school days ({_d(first)} to {_d(last)}): "
-                         f"{_mix(best['category'])}; {others} other incident{'s' if others != 1 else ''} "
-                         f"in the rest of the period. Threshold: {n} within {k} school days.", best,
+    for r, rate_i, p_i in zip(best.itertuples(index=False), rate, p_adj):
+        if p_i >= alpha:
+            continue
+        sub = inc[(inc["student_id"] == r.student_id) & (inc["pos"] >= r.pos) & (inc["pos"] < r.pos + k)]
+        first, last = sub["occurred_at"].min(), sub["occurred_at"].max()
+        days = int(sub["pos"].max() - sub["pos"].min()) + 1
+        others = int(total[r.student_id]) - len(sub)
+        rows.append(_row(r.student_id, "cluster",
+                         f"{len(sub)} incidents within {days} school days ({_d(first)} to {_d(last)}): "
+                         f"{_mix(sub['category'])}; against {rate_i * days:.2f} expected in {days} school days from "
+                         f"the pupil's other {others} incident{'s' if others != 1 else ''} (Poisson p = "
+                         f"{p_i:.1g}, corrected).", sub, p_i,
                          next_step="Talk with the pupil and home about what was happening around "
                                    f"{_d(first)}-{_d(last)}; review the support plan."))
     return rows
@@ -209,53 +229,71 @@ def concentrations(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> lis
 
 # ------------------------------------------------------------------------------------------------ triggers
 def triggers(inc: pd.DataFrame, settings) -> list[dict]:
-    """An antecedent that keeps preceding one behaviour: count, share and a binomial test against the school."""
+    """An antecedent that keeps preceding one behaviour (ABC data), more than chance would pair them.
+
+    For each antecedent -> category pair of a pupil: at least ``min_incidents``, at least ``min_share`` of the
+    incidents after that antecedent are that behaviour, and a one-sided binomial test of the pair's count against
+    the pupil's own share of that behaviour times the school-wide share of that antecedent, Bonferroni-corrected
+    over the pairs seen. The pupil's own mix matters: a pupil whose incidents are mostly dysregulation will often
+    have dysregulation after any antecedent, and that is not a trigger; antecedents are circumstances, so their
+    base rate comes from the whole school.
+    """
     cfg = _cfg(settings).get("trigger") or {}
     min_count, min_share = int(cfg.get("min_incidents", 4)), float(cfg.get("min_share", 0.5))
     alpha = float(cfg.get("alpha", 0.01))
     abc = inc.dropna(subset=["antecedent", "category"])
     if abc.empty:
         return []
-    pair = abc["antecedent"] + " -> " + abc["category"]
-    school = pair.value_counts()
-    school = (school + 1) / (school.sum() + len(school))
-    counts = pd.crosstab(abc["student_id"], pair)
-    totals = inc.groupby("student_id").size()
-    tests = (counts > 0).sum(axis=1)
-    flags = _binomial_flags(counts, school, totals, min_count, alpha, tests)
-    rows = []
-    for r in flags.sort_values("p_adj").itertuples(index=False):
-        ante, cat = r.value.split(" -> ", 1)
-        pupil = abc[abc["student_id"] == r.student_id]
-        after = pupil[pupil["antecedent"] == ante]
-        share = r.k / len(after)
-        if share < min_share:
+    pairs = abc.groupby(["student_id", "antecedent", "category"]).size().rename("k").reset_index()
+    n = abc.groupby("student_id").size()
+    n_a = abc.groupby(["student_id", "antecedent"]).size().rename("n_a")
+    n_c = abc.groupby(["student_id", "category"]).size().rename("n_c")
+    tests = pairs.groupby("student_id").size()
+    pairs = pairs.join(n_a, on=["student_id", "antecedent"]).join(n_c, on=["student_id", "category"])
+    pairs = pairs[(pairs["k"] >= min_count) & (pairs["k"] / pairs["n_a"] >= min_share)]
+    if pairs.empty:
+        return []
+    pairs["n"] = n.reindex(pairs["student_id"]).to_numpy()
+    school_a = abc["antecedent"].value_counts()
+    school_a = (school_a + 1) / (school_a.sum() + len(school_a))
+    pairs["expected"] = pairs["n_c"] / pairs["n"] * school_a.reindex(pairs["antecedent"]).to_numpy()
+    pairs["p_value"] = stats.binom.sf(pairs["k"] - 1, pairs["n"], pairs["expected"])
+    pairs["p_adj"] = np.minimum(1, pairs["p_value"] * tests.reindex(pairs["student_id"]).to_numpy())
+    pairs = pairs[pairs["p_adj"] < alpha].sort_values("p_adj")
+    rows = {}
+    for r in pairs.itertuples(index=False):
+        sub = abc[(abc["student_id"] == r.student_id) & (abc["antecedent"] == r.antecedent)
+                  & (abc["category"] == r.category)]
+        text = (f"'{r.antecedent}' came before {r.k} of the pupil's {r.n_a} incidents that followed it "
+                f"({r.k / r.n_a:.0%}), each time {r.category.lower()}; chance would pair them in "
+                f"{r.expected:.0%} of their {r.n} incidents")
+        if r.student_id in rows:  # one row per pupil: the strongest trigger speaks, the others join it
+            rows[r.student_id]["evidence"] += f" Also: {text}."
             continue
-        sub = after[after["category"] == cat]
-        rows.append(_row(r.student_id, "trigger",
-                         f"'{ante}' came before {r.k} of the pupil's {len(after)} incidents that followed it "
-                         f"({share:.0%}), each time {cat.lower()}; school-wide that pairing is {r.p:.1%} of "
-                         f"incidents. First {_d(sub['occurred_at'].min())}, last {_d(sub['occurred_at'].max())} "
-                         f"(binomial p = {r.p_value:.1g}, corrected).", sub, r.p_adj,
-                         f"Plan for '{ante}' ahead of time (pre-warning, a visual timetable, a named adult) and "
-                         f"record ABC notes to check whether it helps."))
-    # one row per pupil and kind: the strongest trigger speaks, the others join its sentence
-    out = {}
-    for row in rows:
-        if row["student_id"] in out:
-            out[row["student_id"]]["evidence"] += " Also: " + row["evidence"].split(" (binomial")[0] + "."
-        else:
-            out[row["student_id"]] = row
-    return list(out.values())
+        rows[r.student_id] = _row(r.student_id, "trigger",
+                                  f"{text}. First {_d(sub['occurred_at'].min())}, last "
+                                  f"{_d(sub['occurred_at'].max())} (binomial p = {r.p_adj:.1g}, corrected).",
+                                  sub, r.p_adj,
+                                  f"Plan for '{r.antecedent}' ahead of time (pre-warning, a visual timetable, a "
+                                  f"named adult) and record ABC notes to check whether it helps.")
+    return list(rows.values())
 
 
 # ---------------------------------------------------------------------------------------------- escalation
 def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd.Timestamp) -> list[dict]:
-    """Rising weekly rates or severities over the recent school weeks, or a move from low-level to physical."""
+    """Getting worse over the recent school weeks: a rising rate, rising severity, or a move to physical.
+
+    Rate: weekly incidents per school day over the last ``recent_school_weeks`` (Mann-Kendall: Kendall's tau
+    against time, one-sided), and the recent half at least twice the earlier half and at least one more a week.
+    Severity: the same test on severities in order, and a rise of at least one point. Both trend tests share
+    ``alpha`` (Bonferroni). Physical: at least ``min_physical`` physical incidents in the window, the pupil's first,
+    after at least ``min_low_level_before`` low-level ones: a safeguarding sign, not a statistical claim. The effect-size conditions keep a significant but trivial drift off the list.
+    """
     cfg = _cfg(settings).get("escalation") or {}
-    weeks_n, alpha = int(cfg.get("recent_school_weeks", 10)), float(cfg.get("alpha", 0.05))
+    weeks_n, alpha = int(cfg.get("recent_school_weeks", 10)), float(cfg.get("alpha", 0.01))
     min_inc = int(cfg.get("min_incidents", 6))
     min_physical = int(cfg.get("min_physical", 2))
+    min_low = int(cfg.get("min_low_level_before", 5))
     physical = {fold(c) for c in _cfg(settings).get("physical_categories") or []}
     low = {fold(c) for c in _cfg(settings).get("low_level_categories") or []}
     weeks = calendar.weeks(end=as_of)
@@ -263,51 +301,52 @@ def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd
         return []
     weeks = weeks.tail(weeks_n).reset_index(drop=True)
     start = weeks["week_start"].iloc[0]
+    inc = inc.assign(_cat=inc["category"].astype("string").map(fold, na_action="ignore"))
+    inc["_phys"] = inc["_cat"].isin(physical).fillna(False)
+    inc["_low"] = inc["_cat"].isin(low).fillna(False)
     recent = inc[inc["day"] >= start].copy()
-    earlier = inc[inc["day"] < start]
     recent["week_start"] = recent["day"] - pd.to_timedelta(recent["day"].dt.day_of_week, unit="D")
     counts = pd.crosstab(recent["student_id"], recent["week_start"]).reindex(columns=weeks["week_start"],
                                                                                fill_value=0)
     rates = counts / weeks["school_days"].to_numpy()
-    cat = inc["category"].astype("string").map(fold, na_action="ignore")
+    phys_recent = recent.groupby("student_id")["_phys"].sum()
+    candidates = set(counts.index[counts.sum(axis=1) >= min_inc]) | set(phys_recent.index[phys_recent >= min_physical])
+    earlier_phys = inc[inc["day"] < start].groupby("student_id")["_phys"].any()
+    low_all = inc.groupby("student_id")["_low"].sum()
+    half = len(weeks) // 2
     rows = []
-    for sid in counts.index:
-        pupil = recent[recent["student_id"] == sid]
-        why, p_best = [], 1.0
+    for sid, pupil in recent[recent["student_id"].isin(candidates)].groupby("student_id"):
+        why, p_best = [], np.nan
         if len(pupil) >= min_inc:
             y = rates.loc[sid].to_numpy(dtype=float)
             x = np.arange(len(y))
             tau, p = stats.kendalltau(x, y)
-            if tau > 0 and p < alpha:
+            before_w, after_w = y[:half].mean() * 5, y[half:].mean() * 5
+            p_one = 2 * p / 2  # one-sided (p / 2), times 2 trend tests (Bonferroni)
+            if tau > 0 and p_one < alpha and after_w >= 2 * before_w and after_w - before_w >= 1:
                 slope = stats.theilslopes(y, x).slope
-                half = len(y) // 2
-                why.append(f"incidents rose from {y[:half].mean() * 5:.1f} to {y[half:].mean() * 5:.1f} a school "
-                           f"week over the last {len(y)} school weeks (Mann-Kendall tau = {tau:.2f}, p = {p:.2g}; "
-                           f"Theil-Sen slope {slope * 5:+.2f} a week per week)")
-                p_best = min(p_best, p)
-            sev = pupil.dropna(subset=["severity"])
+                why.append(f"incidents rose from {before_w:.1f} to {after_w:.1f} a school week over the last "
+                           f"{len(y)} school weeks (Mann-Kendall tau = {tau:.2f}, p = {p_one:.2g}; Theil-Sen "
+                           f"slope {slope * 5:+.2f} a week per week)")
+                p_best = p_one
+            sev = pupil["severity"].dropna().astype(float).to_numpy()
             if len(sev) >= min_inc:
-                tau_s, p_s = stats.kendalltau(np.arange(len(sev)), sev["severity"].astype(float))
-                if tau_s > 0 and p_s < alpha:
-                    half = len(sev) // 2
-                    why.append(f"severity rose from {sev['severity'].iloc[:half].mean():.1f} to "
-                               f"{sev['severity'].iloc[half:].mean():.1f} (Mann-Kendall tau = {tau_s:.2f}, "
-                               f"p = {p_s:.2g})")
-                    p_best = min(p_best, p_s)
-        pc = cat[pupil.index]
-        before = cat[earlier.index[earlier["student_id"] == sid]]
-        new_physical = pupil[pc.isin(physical).fillna(False).to_numpy()]
-        low_before = int(pc.isin(low).sum() + before.isin(low).sum())
-        if physical and len(new_physical) >= min_physical and not before.isin(physical).any() and \
-                not pc[pupil["occurred_at"] < new_physical["occurred_at"].min()].isin(physical).any() and \
-                low_before >= 3:
-            why.append(f"after {low_before} low-level incidents, {len(new_physical)} physical incident"
-                       f"{'s' if len(new_physical) > 1 else ''} ({_mix(new_physical['category'])}) since "
+                tau_s, p_s = stats.kendalltau(np.arange(len(sev)), sev)
+                h = len(sev) // 2
+                if tau_s > 0 and p_s < alpha and sev[h:].mean() - sev[:h].mean() >= 1:
+                    why.append(f"severity rose from {sev[:h].mean():.1f} to {sev[h:].mean():.1f} "
+                               f"(Mann-Kendall tau = {tau_s:.2f}, p = {p_s:.2g})")
+                    p_best = p_s if np.isnan(p_best) else min(p_best, p_s)
+        new_physical = pupil[pupil["_phys"].to_numpy()]
+        if physical and len(new_physical) >= min_physical and not earlier_phys.get(sid, False) \
+                and int(low_all.get(sid, 0)) >= min_low:
+            why.append(f"after {int(low_all.get(sid, 0))} low-level incidents, their first physical ones: "
+                       f"{len(new_physical)} physical incidents ({_mix(new_physical['category'])}) since "
                        f"{_d(new_physical['occurred_at'].min())}, none before")
         if why:
             text = "; ".join(why)
-            rows.append(_row(sid, "escalation", text[0].upper() + text[1:] + f" (weeks from {_d(start)}).", pupil,
-                             p_best if p_best < 1 else np.nan,
+            rows.append(_row(sid, "escalation", text[0].upper() + text[1:] + f" (weeks from {_d(start)}).",
+                             pupil, p_best,
                              "Review the behaviour support plan and risk assessment now; meet home; consider "
                              "a referral (EP, CAMHS) if it continues."))
     return rows
