@@ -309,7 +309,7 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
             if missing_key.any():
                 b.frame.loc[missing_key, t.key] = _derive_key(b.frame, table)[missing_key]
         schema_problems(table, b.frame, b.problems, b.extra["skip_null"])
-        where = f"{b.result.path} row " + pd.Series(b.rows).astype("str")
+        where = (lambda i, b=b: f"{b.result.path} row {b.rows[i]}")  # built only for the rows a note names
         notes.extend(vocabulary_problems(table, b.frame, settings, b.problems, where, b.mapping.transforms))
         frames.append(b)
     # rules between tables
@@ -318,11 +318,13 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
     for b in frames:
         if table != "students" and "student_id" in b.frame and students is not None:
             unknown = b.frame["student_id"].notna().to_numpy() & ~isin(b.frame["student_id"], students)
-            b.problems.add(unknown, "student_id: " + "'" + b.frame["student_id"].fillna("") + "' is not a pupil in "
+            if unknown.any():
+                b.problems.add(unknown, "student_id: " + "'" + b.frame["student_id"].fillna("") + "' is not a pupil in "
                            "the students table. Check the id, or add the pupil to the students export.")
         if table == "target_ratings" and targets is not None:
             unknown = b.frame["target_id"].notna().to_numpy() & ~isin(b.frame["target_id"], targets)
-            b.problems.add(unknown, "target_id: " + "'" + b.frame["target_id"].fillna("") + "' is not a target in "
+            if unknown.any():
+                b.problems.add(unknown, "target_id: " + "'" + b.frame["target_id"].fillna("") + "' is not a target in "
                            "the targets table. Check the id, or add the target to the targets export.")
     # keys: exact duplicates are counted, conflicts rejected naming both places (first file/row wins)
     parts = []
@@ -415,10 +417,16 @@ def _warnings(accepted, stored, batches) -> list[dict]:
                                              suffixes=("", "_ra"))
     ok_pupil = ((by_pupil["assessed_on"] <= by_pupil["date"]) & (by_pupil["date"] <= by_pupil["review_by"]))
     ok_pupil = ok_pupil.groupby(by_pupil["index"]).any()
-    covered = ok_id.fillna(False).to_numpy() | ok_pupil.reindex(community.index).fillna(False).to_numpy()
+    # A session that names its risk assessment needs that one to be current; one that names none is covered
+    # by any assessment of the pupil current on the day.
+    named = community["risk_assessment_id"].notna().to_numpy()
+    covered = np.where(named, ok_id.fillna(False).to_numpy(),
+                       ok_pupil.reindex(community.index).fillna(False).to_numpy())
+    uncovered = set(community.loc[~covered, "session_id"])
     origin = {}
     for b in batches.get("sessions", []):
-        for sid, r in zip(b.frame["session_id"], b.rows):
+        hit = b.frame["session_id"].isin(uncovered).to_numpy()
+        for sid, r in zip(b.frame["session_id"].to_numpy()[hit], np.asarray(b.rows)[hit]):
             origin.setdefault(sid, f"{b.result.path} row {r}")
     for _, row in community[~covered].iterrows():
         where = origin.get(row["session_id"], "stored")

@@ -16,7 +16,7 @@ import yaml
 
 from .contracts import TABLES
 from .errors import WorkspaceError
-from .settings import Settings, fold
+from .settings import SAFE_LOADER, Settings, fold
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def load_profiles(settings: Settings) -> dict[str, list[TableMapping]]:
             if name in out:
                 continue  # the workspace's copy overrides the default
             try:
-                spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                spec = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
                 raise WorkspaceError(f"{path} is not valid YAML ({exc}). Fix it or copy it again from the "
                                      "repository's schemas/profiles/.") from None

@@ -161,14 +161,16 @@ def vocabulary_problems(table: str, frame: pd.DataFrame, settings: Settings, pro
         known_arr = np.array(known + [True], dtype=bool)
         unknown = ~known_arr[codes]
         if vocab.pinned:
-            problems.add(unknown, f"{name}: " + _quoted(values) + f" is not one of the school's {col.vocabulary} ("
-                         + ", ".join(vocab.values[:8]) + (", ..." if len(vocab.values) > 8 else "")
-                         + "). Use one of these, or add it to schemas/vocabularies.yaml.")
+            if unknown.any():  # a message per row costs more than the check itself, so only when needed
+                problems.add(unknown, f"{name}: " + _quoted(values) + f" is not one of the school's "
+                             f"{col.vocabulary} (" + ", ".join(vocab.values[:8])
+                             + (", ..." if len(vocab.values) > 8 else "")
+                             + "). Use one of these, or add it to schemas/vocabularies.yaml.")
         else:
             for code in np.flatnonzero(~known_arr[:-1]):
                 rows = np.flatnonzero(codes == code)
                 notes.append(VocabularyNote(table, name, col.vocabulary, str(uniques[code]), len(rows),
-                                            str(where.iloc[rows[0]])))
+                                            str(where(rows[0]) if callable(where) else where.iloc[rows[0]])))
         frame[name] = pd.Series(canon_arr[codes], index=frame.index, dtype=object).astype("str")
     return notes
 
