@@ -65,7 +65,7 @@ class SchoolCalendar:
 def week_start(dates) -> pd.Series:
     """The Monday of each date's week, as a midnight timestamp."""
     s = pd.to_datetime(pd.Series(dates))
-    return (s.dt.normalize() - pd.to_timedelta(s.dt.weekday, unit="D")).astype("datetime64[us]")
+    return (s.dt.normalize() - pd.to_timedelta(s.dt.day_of_week, unit="D")).astype("datetime64[us]")
 
 
 def from_term_dates(term_dates: dict, source: str = "term dates") -> SchoolCalendar:

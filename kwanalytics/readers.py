@@ -163,7 +163,8 @@ def _split_header(frame: pd.DataFrame, ragged: dict, path: Path, recognise=None)
     # Cells past the header's width that hold something: the row does not fit its header.
     if frame.shape[1] > len(header) and len(header):
         extra = frame.iloc[keep, len(header):]
-        has_extra = extra.notna() & extra.astype("str").apply(lambda c: c.str.strip().ne(""))
+        filled = extra.astype("str").apply(lambda c: c.str.strip().ne("")).astype(bool)
+        has_extra = extra.notna() & filled
         for pos in np.flatnonzero(has_extra.any(axis=1).to_numpy()):
             rag[int(rows[pos])] = [("" if pd.isna(v) else str(v)) for v in frame.iloc[keep[pos]]]
     return header, cells, np.asarray(rows, dtype=np.int64), rag

@@ -133,7 +133,7 @@ def test_pupils_targets_and_sessions_look_like_a_school(demo):
     assert students["primary_need"].nunique() >= 4  # spelled several ways
     assert set(students["year_group"]) <= {"Year 7", "Year 8", "Year 9", "Year 10", "Year 11", "Post-16"}
     assert set(students["ehcp"]) == {"Y", "N"} and students["key_worker"].nunique() == 8
-    targets = pd.read_excel(ws / "data/raw/targets.xlsx", dtype={"weight": int})
+    targets = pd.read_excel(ws / "data/raw/targets.xlsx", dtype={"weight": int}, engine="calamine")
     per_pupil = targets.groupby("student_id").size()
     assert per_pupil.between(3, 5).all() and len(per_pupil) == 60
     assert set(targets["area"].map(areas.canonical)) == {"SEMH", "Communication and Interaction",
@@ -294,7 +294,7 @@ def test_every_recorded_mistake_is_where_the_truth_says(demo):
     unknown = next(m for m in mistakes if m["kind"] == "unknown pupil")["value"]
     assert unknown not in set(_read(ws, "students.csv")["student_id"])
     target = next(m for m in mistakes if m["kind"] == "unknown target")["value"]
-    assert target not in set(pd.read_excel(ws / "data/raw/targets.xlsx")["target_id"])
+    assert target not in set(pd.read_excel(ws / "data/raw/targets.xlsx", engine="calamine")["target_id"])
     iv = _read(ws, "arbor_interventions.csv")
     wrong = iv.loc[next(m for m in mistakes if m["kind"] == "ends before start")["row"] - 1]
     fmt = "%d/%m/%Y %H:%M"
