@@ -82,8 +82,10 @@ def read_csv_text(text: str, path: Path, recognise=None) -> tuple[list[str], pd.
     first = text.lstrip("\r\n").split("\n", 1)[0]
     sep = _sniff_delimiter(first)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, engine="c", quotechar='"', index_col=False)
+        frame = _read_with_arrow(text, sep) if len(text) > ARROW_MIN_CHARS else None
+        if frame is None:
+            frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+                                skip_blank_lines=False, engine="c", quotechar='"', index_col=False)
         ragged = {}
     except (pd.errors.ParserError, ValueError, csv.Error):
         frame, ragged = _read_with_csv_module(text, sep)
@@ -91,6 +93,36 @@ def read_csv_text(text: str, path: Path, recognise=None) -> tuple[list[str], pd.
         raise UnreadableFile(f"{path.name} is empty. Export it again, or remove it from data/raw.") from None
     _mark_blank_lines(frame, text, sep)
     return _split_header(frame, ragged, path, recognise)
+
+
+ARROW_MIN_CHARS = 1_000_000  # below this the C parser is as fast and Arrow's start-up is not worth it
+
+
+def _read_with_arrow(text: str, sep: str) -> pd.DataFrame | None:
+    """A large, regular CSV read by Arrow's parser (about twice pandas' C parser here, and no second conversion
+    to strings); None whenever the file is not perfectly regular (a blank line, a title line, a ragged row),
+    so that the C parser and its exact row numbering take over."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
+                                              newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                 column_types={f"f{i}": pa.string() for i in range(1024)},
+                                                 auto_dict_encode=False,
+                                                 check_utf8=False, include_missing_columns=False,
+                                                 timestamp_parsers=[]))
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
+        return None
+    if any(not pa.types.is_string(f.type) for f in table.schema):  # wider than 1,024 columns: not an export
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(frame.shape[1])
+    return frame
 
 
 def _mark_blank_lines(frame: pd.DataFrame, text: str, sep: str) -> None:
