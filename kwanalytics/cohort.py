@@ -28,12 +28,9 @@ class Section:
     summary: list[str] = field(default_factory=list)
 
     def run(self, key: str, fn) -> None:
-        try:
-            fn()
-        except Exception as exc:  # one failing analysis must not lose the whole report
-            self.notes.append(f"The {key.replace('_', ' ')} section could not be prepared "
-                              f"({type(exc).__name__}: {str(exc)[:160]}).")
-            self.tables.setdefault(key, pd.DataFrame())
+        from .pupil import run_section
+
+        run_section(key, fn, self.tables, self.notes)
 
     def finish(self) -> "Section":
         self.figures = {k: v for k, v in self.figures.items() if v is not None}

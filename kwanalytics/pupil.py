@@ -101,6 +101,17 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
+def run_section(key: str, fn, tables: dict, notes: list) -> None:
+    """Run one report section; if its analysis fails, say so in the report's notes and carry on, because one
+    failing analysis must not lose the whole report (the failure is named, never hidden)."""
+    try:
+        fn()
+    except Exception as exc:
+        notes.append(f"The {key.replace('_', ' ')} section could not be prepared "
+                     f"({type(exc).__name__}: {str(exc)[:160]}).")
+        tables.setdefault(key, pd.DataFrame())
+
+
 def evidence_pack(tables: dict, settings, student_id: str, since=None, until=None,
                   calendar: SchoolCalendar | None = None) -> EvidencePack:
     """Everything the annual review needs for ``student_id`` between ``since`` and ``until`` (both included)."""
@@ -124,12 +135,7 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     period = f"{since:%d %B %Y} to {until:%d %B %Y}"
 
     def section(key, fn):
-        try:
-            fn()
-        except Exception as exc:  # one failing analysis must not lose the whole pack
-            pack.notes.append(f"The {key.replace('_', ' ')} section could not be prepared "
-                              f"({type(exc).__name__}: {str(exc)[:160]}).")
-            pack.tables.setdefault(key, pd.DataFrame())
+        run_section(key, fn, pack.tables, pack.notes)
 
     # ---- targets and GAS
     targets = own["targets"]

@@ -188,7 +188,9 @@ def _split_header(frame: pd.DataFrame, ragged: dict, path: Path, recognise=None)
         h = next((i for i in nonblank[1:HEADER_SEARCH_ROWS] if recognise(_header_at(frame, i))), h)
     header = _header_at(frame, h)
     keep = nonblank[nonblank > h]
-    cells = frame.iloc[keep, : max(len(header), 1)].reset_index(drop=True)
+    width = max(len(header), 1)
+    contiguous = len(keep) == len(frame) - h - 1  # no blank line below the header: a slice, not a copy by rows
+    cells = (frame.iloc[h + 1:, :width] if contiguous else frame.iloc[keep, :width]).reset_index(drop=True)
     cells.columns = range(cells.shape[1])
     rows = keep + 1  # as a spreadsheet numbers them: the first line is row 1 (usually the header)
     rag = {int(i + 1): v for i, v in ragged.items() if i > h}
