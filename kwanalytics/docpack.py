@@ -142,24 +142,10 @@ CHART_SCALE = 2
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every cell as the HTML report shows it (``charts.table_html``): dates as 03 Sep 2025,
-    decimals as 1,234.50, column names in plain words.
+    """``frame`` with every cell as the HTML report shows it: the same function, so Word and HTML cannot drift."""
+    from .charts import display_frame as shared
 
-    Uses ``charts.display_frame`` when the reports module offers one, so the Word and HTML tables cannot
-    drift apart; otherwise repeats ``charts.table_html``'s rules (a test compares the two cell by cell).
-    """
-    from . import charts
-
-    if callable(shared := getattr(charts, "display_frame", None)):
-        return shared(frame)
-    shown = frame.copy()
-    for col in shown.columns:
-        if pd.api.types.is_datetime64_any_dtype(shown[col]):
-            shown[col] = shown[col].dt.strftime("%d %b %Y")
-        elif pd.api.types.is_float_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
-    shown.columns = [str(c).replace("_", " ").capitalize() for c in shown.columns]
-    return shown
+    return shared(frame)
 
 
 # XML 1.0 forbids most control characters (and lone surrogates); an export's free text can hold them
