@@ -68,6 +68,14 @@ def week_start(dates) -> pd.Series:
     return (s.dt.normalize() - pd.to_timedelta(s.dt.day_of_week, unit="D")).astype("datetime64[us]")
 
 
+def weekly_counts(incidents: pd.DataFrame, calendar, since=None, until=None) -> pd.DataFrame:
+    """Incidents per school week (every school week in range, zeros included) with its school days."""
+    weeks = calendar.weeks(since, until)
+    counts = week_start(incidents["occurred_at"]).value_counts() if len(incidents) else pd.Series(dtype=int)
+    weeks["incidents"] = weeks["week_start"].map(counts).fillna(0).astype(int)
+    return weeks
+
+
 def from_term_dates(term_dates: dict, source: str = "term dates") -> SchoolCalendar:
     """School days are the weekdays inside each term, less the listed closures (bank holidays, INSET)."""
     days = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import charts
-from .calendar import week_start
+from .calendar import weekly_counts
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -35,14 +35,6 @@ class Section:
     def finish(self) -> "Section":
         self.figures = {k: v for k, v in self.figures.items() if v is not None}
         return self
-
-
-def weekly_counts(incidents: pd.DataFrame, calendar, since=None, until=None) -> pd.DataFrame:
-    """Incidents per school week (every school week in range, zeros included) with its school days."""
-    weeks = calendar.weeks(since, until)
-    counts = week_start(incidents["occurred_at"]).value_counts() if len(incidents) else pd.Series(dtype=int)
-    weeks["incidents"] = weeks["week_start"].map(counts).fillna(0).astype(int)
-    return weeks
 
 
 def _pseudo(ids: pd.Series, salt: bytes) -> pd.Series:

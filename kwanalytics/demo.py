@@ -383,9 +383,8 @@ class _School:
         self.weekday = np.asarray(self.days.day_of_week)
         periods = settings.periods
         self.period_names = list(periods["name"])
-        to_min = lambda t: int(t[:2]) * 60 + int(t[3:5])  # noqa: E731
-        self.period_start = np.array([to_min(t) for t in periods["start"]])
-        self.period_end = np.array([to_min(t) for t in periods["end"]])
+        self.period_start = periods["start_min"].to_numpy()
+        self.period_end = periods["end_min"].to_numpy()
         self.P = {name: i for i, name in enumerate(self.period_names)}
         for name in PERIOD_WEIGHTS:
             if name not in self.P:

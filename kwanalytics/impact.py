@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calendar import SchoolCalendar
+from .calendar import SchoolCalendar, week_start
 from .settings import Settings, fold
 
 TOO_LITTLE = "too little data"
@@ -216,7 +216,7 @@ def _weekly_rates(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalendar
     weeks = grid.groupby(["enr_pos", "window", "week"], sort=True).size().rename("days").to_frame()
     if len(inc):
         d = inc["_date"]
-        inc_week = (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).astype("datetime64[us]").astype("int64")
+        inc_week = week_start(d).astype("int64")
         counts = inc.groupby([inc["enr_pos"], inc["window"], inc_week.rename("week")]).size().rename("incidents")
         weeks = weeks.join(counts, how="left")
     else:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calendar import SchoolCalendar, calendar_for
+from .calendar import SchoolCalendar, calendar_for, week_start
 from .criteria import criteria_status
 from .settings import fold, load_settings
 from .store import load_tables
@@ -132,14 +132,18 @@ def _binomial_flags(counts: pd.DataFrame, expected: pd.Series, totals: pd.Series
     return c[c["p_adj"] < alpha]
 
 
+def _period_length_share(settings) -> pd.Series:
+    """Each period's share of the school day's minutes: where chance alone would put incidents."""
+    periods = settings.periods
+    return pd.Series(periods["minutes"].to_numpy() / periods["minutes"].sum(), index=periods["name"])
+
+
 def _period_shares(inc: pd.DataFrame, settings) -> pd.Series:
     """Expected share of incidents per period: the school-wide spread, smoothed towards period length."""
     periods = settings.periods
     if periods.empty:
         return inc["period"].value_counts(normalize=True)
-    mins = (pd.to_datetime(periods["end"], format="%H:%M") - pd.to_datetime(periods["start"], format="%H:%M"))
-    length = pd.Series(mins.dt.total_seconds().to_numpy() / 60, index=periods["name"])
-    length = length / length.sum()
+    length = _period_length_share(settings)
     observed = inc["period"].value_counts().reindex(length.index.union(inc["period"].dropna().unique()),
                                                     fill_value=0)
     prior = length.reindex(observed.index).fillna(length.min())
@@ -305,7 +309,7 @@ def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd
     inc["_phys"] = inc["_cat"].isin(physical).fillna(False)
     inc["_low"] = inc["_cat"].isin(low).fillna(False)
     recent = inc[inc["day"] >= start].copy()
-    recent["week_start"] = recent["day"] - pd.to_timedelta(recent["day"].dt.day_of_week, unit="D")
+    recent["week_start"] = week_start(recent["day"])
     counts = pd.crosstab(recent["student_id"], recent["week_start"]).reindex(columns=weeks["week_start"],
                                                                                fill_value=0)
     rates = counts / weeks["school_days"].to_numpy()
@@ -398,10 +402,7 @@ def hotspots(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, by: st
             wd.index = WEEKDAYS[:5]
         else:
             wd = pd.Series(0.2, index=WEEKDAYS[:5])
-        periods = settings.periods
-        mins = (pd.to_datetime(periods["end"], format="%H:%M") - pd.to_datetime(periods["start"], format="%H:%M"))
-        share = pd.Series(mins.dt.total_seconds().to_numpy(), index=periods["name"])
-        share = share / share.sum()
+        share = _period_length_share(settings)
         obs = obs[obs["period"].isin(share.index) | (obs["incidents"] > 0)]
         exp_share = obs["weekday"].astype(str).map(wd).to_numpy() * obs["period"].map(share).fillna(0).to_numpy()
         obs["expected"] = len(inc) * exp_share / max(exp_share.sum(), 1e-12)

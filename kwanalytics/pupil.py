@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import charts
-from .calendar import SchoolCalendar, calendar_for
+from .calendar import SchoolCalendar, calendar_for, weekly_counts
 
 SECTIONS = ("targets", "tscores", "sessions", "activities", "incidents_weekly", "patterns", "interventions",
             "restorative", "contacts", "budget")
@@ -229,16 +229,11 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     incidents = _window(incidents_all, "occurred_at", since, until)
 
     def do_incidents():
-        weeks = calendar.weeks(since, until)
+        weekly = weekly_counts(incidents, calendar, since, until)
         if incidents.empty:
-            pack.tables["incidents_weekly"] = weeks.assign(incidents=0)
+            pack.tables["incidents_weekly"] = weekly
             pack.summary.append("No incidents were recorded in this period.")
             return
-        from .calendar import week_start
-
-        counts = week_start(incidents["occurred_at"]).value_counts()
-        weekly = weeks.copy()
-        weekly["incidents"] = weekly["week_start"].map(counts).fillna(0).astype(int)
         pack.tables["incidents_weekly"] = weekly
         pack.figures["incidents_weekly"] = charts.weekly_incidents(weekly)
         days = len(calendar.between(since, until))

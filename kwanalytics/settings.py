@@ -78,8 +78,16 @@ class Settings:
 
     @cached_property
     def periods(self) -> pd.DataFrame:
-        """The school day's periods with start and end times, in order."""
-        return pd.DataFrame(self.config["school_day"]["periods"])
+        """The school day's periods in order: name, start and end ("HH:MM"), and start_min, end_min and
+        minutes (minutes since midnight and length), parsed once for every user."""
+        periods = pd.DataFrame(self.config["school_day"]["periods"])
+        if periods.empty:
+            return periods.assign(start_min=[], end_min=[], minutes=[])
+        to_min = lambda hhmm: int(str(hhmm)[:2]) * 60 + int(str(hhmm)[3:5])  # noqa: E731
+        periods["start_min"] = periods["start"].map(to_min)
+        periods["end_min"] = periods["end"].map(to_min)
+        periods["minutes"] = periods["end_min"] - periods["start_min"]
+        return periods
 
 
 def _read_yaml(path: Path) -> dict:

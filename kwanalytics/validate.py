@@ -181,9 +181,8 @@ def derive_period(occurred_at: pd.Series, settings: Settings) -> pd.Series:
     periods = settings.periods
     if periods.empty:
         return pd.Series(np.nan, index=occurred_at.index, dtype="str")
-    minutes = lambda hhmm: int(hhmm[:2]) * 60 + int(hhmm[3:5])  # noqa: E731
-    starts = np.array([minutes(str(s)) for s in periods["start"]])
-    ends = np.array([minutes(str(s)) for s in periods["end"]])
+    starts = periods["start_min"].to_numpy()
+    ends = periods["end_min"].to_numpy()
     names = periods["name"].astype(str).to_numpy()
     t = (occurred_at.dt.hour * 60 + occurred_at.dt.minute).to_numpy(dtype="float64", na_value=np.nan)
     order = np.argsort(starts)
