@@ -12,6 +12,7 @@ Kinds: ``id`` and ``text`` (trimmed strings), ``category`` (a string checked aga
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 import pandera.pandas as pa
@@ -222,6 +223,11 @@ TABLES: dict[str, Table] = {
 
 def empty_frame(table: str) -> pd.DataFrame:
     """An empty frame with every column of ``table`` in its canonical dtype."""
+    return _empty_frame(table).copy()
+
+
+@lru_cache(maxsize=None)
+def _empty_frame(table: str) -> pd.DataFrame:
     dtypes = {"id": "str", "text": "str", "category": "str", "time": "str", "date": "datetime64[us]",
               "datetime": "datetime64[us]", "int": "Int64", "float": "float64", "bool": "boolean"}
     cols = TABLES[table].columns

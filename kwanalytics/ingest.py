@@ -121,10 +121,12 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     # cells present under each mapped column
     cells = {name: export.cells[pos].reset_index(drop=True) if pos in export.cells else pd.Series(np.nan, index=range(n))
              for pos, name in rec.columns.items()}
-    frame = empty_frame(mapping.table).reindex(range(n))
+    base = empty_frame(mapping.table)
+    columns = {}
     skip_null = {}
     for name, col in table.columns.items():
         if name not in cells:
+            columns[name] = base[name].reindex(range(n))
             continue
         raw = cells[name]
         if mapping.transforms.get(name) == "abs" and col.kind in ("int", "float"):
@@ -133,10 +135,11 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
             table_values = mapping.values[name]
             raw = map_distinct(raw, lambda v: table_values.get(fold(v), v))
         parsed = parse_column(raw, col.kind)
-        values = parsed.values.set_axis(frame.index)
-        frame[name] = values.astype("datetime64[us]") if col.kind in ("date", "datetime") else values
+        values = parsed.values.set_axis(range(n))
+        columns[name] = values.astype("datetime64[us]") if col.kind in ("date", "datetime") else values
         parse_problems(raw, col, parsed.bad, problems)
         skip_null[name] = parsed.bad.to_numpy()
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(n))  # built once: no all-empty frame filled column by column
     extra = {name: cells[name] for name in mapping.extra if name in cells}
     # rows with more cells than the header: the row is shifted, so no cell can be trusted
     if export.ragged:
@@ -190,7 +193,9 @@ def _derive_key(frame: pd.DataFrame, table: str) -> pd.Series:
     cols = list(t.derive_key_from) or [c for c in frame.columns if c != t.key]
     hashed = pd.util.hash_pandas_object(frame[cols].astype("str"), index=False)
     prefix = "".join(w[0] for w in table.split("_")).upper()
-    return pd.Series([f"{prefix}-{h:016x}" for h in hashed.to_numpy()], index=frame.index, dtype="str")
+    # the hashes as 16 hex digits each, all at once: one hex string cut into 16-character pieces
+    digits = np.frombuffer(hashed.to_numpy().astype(">u8").tobytes().hex().encode("ascii"), dtype="S16")
+    return prefix + "-" + pd.Series(digits.astype("U16"), index=frame.index, dtype="str")
 
 
 def _content_hash(frame: pd.DataFrame) -> np.ndarray:
@@ -331,22 +336,27 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
     for i, b in enumerate(frames):
         skip = b.extra.get("skip", np.zeros(len(b.frame), dtype=bool))
         ok = ~b.problems.mask() & ~skip
-        part = b.frame[ok].copy()
-        part["__batch"], part["__pos"] = i, np.flatnonzero(ok)
-        parts.append(part)
-    good = pd.concat(parts, ignore_index=True) if parts else empty_frame(table)
+        part = b.frame if ok.all() else b.frame[ok]  # usually every row is fine: no copy by rows then
+        parts.append(part.assign(__batch=i, __pos=np.flatnonzero(ok)))
+    good = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     cols = list(t.columns)
-    first = ~good.duplicated(subset=[t.key], keep="first")
+    # One factorize of the key serves every question below. Codes are numbered in order of first appearance,
+    # so a row is its key's first exactly when its code is one more than any code before it.
+    codes = pd.factorize(good[t.key], use_na_sentinel=False)[0]
+    first = np.ones(len(codes), dtype=bool)
+    if len(codes):
+        first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
     # content is compared only where a key repeats (hashing every row would cost seconds at a trust's size)
-    repeated = good.duplicated(subset=[t.key], keep=False).to_numpy()
-    good["__hash"] = np.uint64(0)
+    repeated = np.bincount(codes, minlength=1)[codes] > 1 if len(codes) else first
+    same = np.zeros(len(codes), dtype=bool)
     if repeated.any():
-        good.loc[repeated, "__hash"] = _content_hash(good.loc[repeated, cols])
-    same = good.duplicated(subset=[t.key, "__hash"], keep="first") & ~first
+        pairs = pd.DataFrame({"key": codes[repeated], "hash": _content_hash(good.loc[repeated, cols])})
+        same[repeated] = pairs.duplicated(keep="first").to_numpy()
+    same &= ~first
     conflict = ~first & ~same
     if conflict.any():
         firsts = good[first].set_index(t.key, drop=False)
-        for idx in np.flatnonzero(conflict.to_numpy()):
+        for idx in np.flatnonzero(conflict):
             row = good.iloc[idx]
             orig = firsts.loc[row[t.key]]
             fb, tb = frames[int(orig["__batch"])], frames[int(row["__batch"])]
@@ -357,8 +367,8 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
                             f"({', '.join(differs[:4])} differ). Keep one of the two rows, or give this one its own id.")
     for i, b in enumerate(frames):
         in_b = good["__batch"].to_numpy() == i
-        b.result.duplicates = int((same.to_numpy() & in_b).sum())
-    accepted_frame = good[first.to_numpy()][cols].reset_index(drop=True)
+        b.result.duplicates = int((same & in_b).sum())
+    accepted_frame = (good[cols] if first.all() else good.loc[first, cols]).reset_index(drop=True)
     # rows rejected, with their original cells and reasons
     rej = []
     for b in frames:
@@ -448,7 +458,9 @@ def _store(workspace, accepted, stored, result: IngestResult, rebuild: bool) -> 
         merged = _current(stored, accepted, table)
         base = empty_frame(table)
         merged = merged[list(base.columns)].astype(base.dtypes.to_dict())
-        merged = merged.sort_values(key, kind="stable").reset_index(drop=True)
+        if not merged[key].is_monotonic_increasing:  # exports usually come sorted by their id already
+            merged = merged.sort_values(key, kind="stable")
+        merged = merged.reset_index(drop=True)
         write_table(workspace, table, merged)
         result.tables[table] = len(merged)
     if rebuild:

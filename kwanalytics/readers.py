@@ -74,15 +74,18 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_csv_text(text: str, path: Path, recognise=None) -> tuple[list[str], pd.DataFrame, np.ndarray, dict]:
+def read_csv_text(text: str, path: Path, recognise=None, utf8: bytes | None = None
+                  ) -> tuple[list[str], pd.DataFrame, np.ndarray, dict]:
     """Split CSV text into a header and text cells, vectorised (pandas' C parser), falling back to Python's csv
-    module only when a row has more cells than the header (those rows are returned as ``ragged``)."""
+    module only when a row has more cells than the header (those rows are returned as ``ragged``). ``utf8``:
+    the same text as UTF-8 bytes, when the file already was (saves encoding it again for Arrow)."""
     if "\x00" in text:
         text = text.replace("\x00", "")
     first = text.lstrip("\r\n").split("\n", 1)[0]
     sep = _sniff_delimiter(first)
     try:
-        frame = _read_with_arrow(text, sep) if len(text) > ARROW_MIN_CHARS else None
+        frame = _read_with_arrow(utf8 if utf8 is not None and "\x00" not in text else text.encode("utf-8"), sep
+                                 ) if len(text) > ARROW_MIN_CHARS else None
         if frame is None:
             frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
                                 skip_blank_lines=False, engine="c", quotechar='"', index_col=False)
@@ -98,7 +101,7 @@ def read_csv_text(text: str, path: Path, recognise=None) -> tuple[list[str], pd.
 ARROW_MIN_CHARS = 1_000_000  # below this the C parser is as fast and Arrow's start-up is not worth it
 
 
-def _read_with_arrow(text: str, sep: str) -> pd.DataFrame | None:
+def _read_with_arrow(data: bytes, sep: str) -> pd.DataFrame | None:
     """A large, regular CSV read by Arrow's parser (about twice pandas' C parser here, and no second conversion
     to strings); None whenever the file is not perfectly regular (a blank line, a title line, a ragged row),
     so that the C parser and its exact row numbering take over."""
@@ -107,7 +110,7 @@ def _read_with_arrow(text: str, sep: str) -> pd.DataFrame | None:
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=True),
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
                                               newlines_in_values=True, ignore_empty_lines=False),
@@ -221,6 +224,25 @@ def _cell_text(value) -> str | float:
     return str(value)
 
 
+def _sheet_text(rows) -> list[list]:
+    """Every cell of a sheet as text. Most cells are text already, and the rest (dates, numbers) repeat, so each
+    distinct value is converted once."""
+    done: dict = {}
+    out = []
+    for row in rows:
+        texts = []
+        for v in row:
+            if type(v) is not str:
+                key = (type(v), v)  # True == 1 == 1.0: the type keeps them apart
+                t = done.get(key)
+                if t is None:
+                    t = done[key] = _cell_text(v)
+                v = t
+            texts.append(v)
+        out.append(texts)
+    return out
+
+
 def read_xlsx(path: Path, recognise=None) -> RawExport:
     """The first sheet with a recognised header (``recognise(header) -> bool``), else the first non-empty one.
 
@@ -243,7 +265,7 @@ def read_xlsx(path: Path, recognise=None) -> RawExport:
     for name in names:
         try:
             sheet = book.get_sheet_by_name(name)
-            values = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+            values = _sheet_text(sheet.to_python(skip_empty_area=False))
             merged[name] = bool(getattr(sheet, "merged_cell_ranges", None))
         except Exception as exc:
             raise UnreadableFile(f"{path.name}: sheet '{name}' cannot be read ({type(exc).__name__}); "
@@ -290,5 +312,6 @@ def read_export(path: Path, recognise=None) -> RawExport:
     except OSError as exc:
         raise UnreadableFile(f"{path.name} cannot be read ({exc.strerror or exc}). Copy it again and rerun.") from None
     text, encoding = decode(data, path)
-    header, cells, rows, ragged = read_csv_text(text, path, recognise)
+    utf8 = memoryview(data)[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else None
+    header, cells, rows, ragged = read_csv_text(text, path, recognise, utf8=utf8)
     return RawExport(path, header, cells, rows, encoding=encoding, ragged=ragged)

@@ -13,6 +13,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pandera.errors
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandera.api.pandas.container import DataFrameSchema
 
 from .contracts import TABLES, Column
 from .parsing import EXPECTED
@@ -61,6 +64,11 @@ def parse_problems(raw: pd.Series, column: Column, bad: pd.Series, problems: Pro
                      "the export and run ingest again.")
 
 
+# pandera loads its pandas backend (and, where hypothesis is installed, its data-synthesis strategies) on the
+# first validate(): load it with this module instead, like any other import, not in the middle of an ingest.
+DataFrameSchema.register_default_backends(pd.DataFrame)
+
+
 @lru_cache(maxsize=None)
 def _schema(table: str):
     """The contract's schema without its dtype checks: ingest has already typed every column (a failure there
@@ -70,7 +78,13 @@ def _schema(table: str):
 
 
 def isin(values: pd.Series, allowed) -> np.ndarray:
-    """``values.isin(allowed)`` as a bool array, fast for Arrow-backed strings (hashing object arrays)."""
+    """``values.isin(allowed)`` as a bool array, fast for Arrow-backed strings (Arrow's own hash lookup)."""
+    if values.dtype == "str":
+        if isinstance(allowed, (pd.Series, pd.Index)):
+            allowed = allowed.to_numpy(dtype=object, na_value=None)
+        right = pa.array([v for v in allowed if v is not None and v == v], type=pa.large_string(), from_pandas=True)
+        left = values.array.__arrow_array__()
+        return pc.is_in(left, value_set=right.cast(left.type)).to_numpy(zero_copy_only=False).astype(bool, copy=False)
     left = pd.Index(values.to_numpy(dtype=object, na_value=None), dtype=object)
     if not isinstance(allowed, (pd.Series, pd.Index)):
         allowed = pd.Series(list(allowed), dtype=object)
@@ -171,7 +185,8 @@ def vocabulary_problems(table: str, frame: pd.DataFrame, settings: Settings, pro
                 rows = np.flatnonzero(codes == code)
                 notes.append(VocabularyNote(table, name, col.vocabulary, str(uniques[code]), len(rows),
                                             str(where(rows[0]) if callable(where) else where.iloc[rows[0]])))
-        frame[name] = pd.Series(canon_arr[codes], index=frame.index, dtype=object).astype("str")
+        if any(c != u for c, u in zip(canon, uniques)):  # rebuilding the column costs more than this check
+            frame[name] = pd.Series(canon_arr[codes], index=frame.index, dtype=object).astype("str")
     return notes
 
 

@@ -22,7 +22,7 @@ def _big_csv(blank_line_at=None) -> str:
 def test_arrow_and_c_parser_agree_on_a_large_export():
     text = _big_csv()
     assert len(text) > readers.ARROW_MIN_CHARS
-    arrow = readers._read_with_arrow(text, ",")
+    arrow = readers._read_with_arrow(text.encode("utf-8"), ",")
     c = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
                     index_col=False)
     assert arrow is not None
@@ -32,12 +32,12 @@ def test_arrow_and_c_parser_agree_on_a_large_export():
 
 def test_a_ragged_row_leaves_arrow_for_the_forgiving_reader():
     text = _big_csv().replace("I000050,S0050", "I000050,S0050,extra cell", 1)
-    assert readers._read_with_arrow(text, ",") is None
+    assert readers._read_with_arrow(text.encode("utf-8"), ",") is None
 
 
 def test_a_blank_line_keeps_spreadsheet_row_numbers(tmp_path):
     text = _big_csv(blank_line_at=100)
-    arrow = readers._read_with_arrow(text, ",")
+    arrow = readers._read_with_arrow(text.encode("utf-8"), ",")
     c = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
                     index_col=False)
     pd.testing.assert_frame_equal(arrow, c, check_dtype=False)
