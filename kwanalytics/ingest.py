@@ -17,6 +17,7 @@ content is a conflict: the later row (in file name order) is rejected, naming bo
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -223,15 +224,23 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     batches: dict[str, list[Batch]] = {t: [] for t in TABLES}
     exports: list[tuple[RawExport, Recognition, FileResult]] = []
     root = raw_dir(workspace)
-    for path in files:
+
+    def read(path):
+        try:
+            return read_export(path, recognise=lambda h: recognise(h, mappings).mapping is not None)
+        except UnreadableFile as exc:
+            return exc
+
+    # Two files at a time: Arrow's CSV parser and the Excel reader do much of their work outside Python's lock.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reads = list(pool.map(read, files))
+    for path, export in zip(files, reads):
         result = FileResult(str(path.relative_to(root)))
         results.append(result)
         if path in lock_notes:
             result.warnings.append(lock_notes.pop(path))
-        try:
-            export = read_export(path, recognise=lambda h: recognise(h, mappings).mapping is not None)
-        except UnreadableFile as exc:
-            result.error = str(exc)
+        if isinstance(export, UnreadableFile):
+            result.error = str(export)
             continue
         rec = recognise(export.header, mappings)
         if rec.mapping is None:
@@ -453,16 +462,19 @@ def _warnings(accepted, stored, batches) -> list[dict]:
 # ------------------------------------------------------------------------------------------------ writing
 
 def _store(workspace, accepted, stored, result: IngestResult, rebuild: bool) -> None:
-    for table, new in accepted.items():
+    def store(table):
         key = TABLES[table].key
         merged = _current(stored, accepted, table)
         base = empty_frame(table)
         merged = merged[list(base.columns)].astype(base.dtypes.to_dict())
         if not merged[key].is_monotonic_increasing:  # exports usually come sorted by their id already
             merged = merged.sort_values(key, kind="stable")
-        merged = merged.reset_index(drop=True)
-        write_table(workspace, table, merged)
-        result.tables[table] = len(merged)
+        write_table(workspace, table, merged.reset_index(drop=True))
+        return len(merged)
+
+    # Two tables at a time: Parquet encoding and compression run outside Python's lock.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        result.tables.update(zip(accepted, pool.map(store, list(accepted))))
     if rebuild:
         for table in TABLES:
             if table not in accepted:

@@ -133,7 +133,7 @@ def _mark_blank_lines(frame: pd.DataFrame, text: str, sep: str) -> None:
     csv module's record lengths are only consulted when some row is all empty). Blank lines become all-NaN."""
     if frame.shape[1] == 0 or frame.empty:
         return
-    empty = (frame.fillna("") == "").all(axis=1).to_numpy()
+    empty = _all_columns(frame, lambda col: (col.isna() | col.eq("")).to_numpy(dtype=bool, na_value=True))
     if not empty.any():
         return
     lengths = [len(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
@@ -142,6 +142,19 @@ def _mark_blank_lines(frame: pd.DataFrame, text: str, sep: str) -> None:
     else:
         blank = empty
     frame.iloc[np.flatnonzero(blank), :] = np.nan
+
+
+def _all_columns(frame: pd.DataFrame, test) -> np.ndarray:
+    """Rows where ``test(column)`` holds in every column, looking at a column only for the rows still in question
+    (in an export the first column is rarely empty, so this usually stops after one)."""
+    rows = np.ones(len(frame), dtype=bool)
+    for i in range(frame.shape[1]):
+        if not rows.any():
+            break
+        where = np.flatnonzero(rows)
+        col = frame.iloc[:, i]
+        rows[where] = test(col if len(where) == len(frame) else col.iloc[where])
+    return rows
 
 
 def _read_with_csv_module(text: str, sep: str) -> tuple[pd.DataFrame, dict[int, list[str]]]:
@@ -176,13 +189,14 @@ def _split_header(frame: pd.DataFrame, ragged: dict, path: Path, recognise=None)
     frame.columns = range(frame.shape[1])
     if frame.shape[1]:
         # A wholly blank line (no cells at all, or only spaces) is not a row; ",,," is a row with empty cells.
-        rest_missing = frame.iloc[:, 1:].isna().all(axis=1)
         first = frame.iloc[:, 0]
-        truly_blank = rest_missing & (first.isna() | first.astype("str").str.strip().eq(""))
+        truly_blank = (first.isna() | first.astype("str").str.strip().eq("")).to_numpy(dtype=bool, na_value=True)
+        if truly_blank.any():
+            truly_blank = truly_blank & _all_columns(frame.iloc[:, 1:], lambda col: col.isna().to_numpy(dtype=bool))
     else:
-        truly_blank = pd.Series(True, index=frame.index)
-    truly_blank &= ~frame.index.isin(list(ragged))
-    nonblank = np.flatnonzero(~truly_blank.to_numpy())
+        truly_blank = np.ones(len(frame), dtype=bool)
+    truly_blank = truly_blank & ~frame.index.isin(list(ragged))
+    nonblank = np.flatnonzero(~truly_blank)
     if len(nonblank) == 0:
         raise UnreadableFile(f"{path.name} has no header row (the file is empty). Export it again, or remove it "
                              "from data/raw.")
