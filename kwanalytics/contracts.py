@@ -12,7 +12,7 @@ Kinds: ``id`` and ``text`` (trimmed strings), ``category`` (a string checked aga
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import pandas as pd
 import pandera.pandas as pa
@@ -185,7 +185,7 @@ class Table:
     key: str  # one row per value; derived when an export has no such column
     derive_key_from: tuple[str, ...] = ()  # columns that identify a row when the key is missing; () = all
 
-    @property
+    @cached_property  # built from the pandera model once: ingest asks for it hundreds of times
     def columns(self) -> dict[str, Column]:
         out = {}
         for name, col in self.model.to_schema().columns.items():
@@ -199,7 +199,7 @@ class Table:
                                meta.get("free_text", False), meta.get("pii", False), checks)
         return out
 
-    @property
+    @cached_property
     def required(self) -> list[str]:
         return [c.name for c in self.columns.values() if c.required]
 

@@ -155,10 +155,10 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
         frame["student_id"] = folded.map(lookup).astype("str")
         amb = isin(folded, list(ambiguous))
         unknown = names.notna().to_numpy() & frame["student_id"].isna().to_numpy() & ~amb
-        problems.add(amb, "student: " + "'" + names.fillna("") + "' is the name of more than one pupil in the "
-                     "students table. Add a pupil id column to the export (or make the names unique).")
-        problems.add(unknown, "student: no pupil called '" + names.fillna("") + "' in the students table. Check the "
-                     "spelling, or add the pupil to the students export.")
+        problems.add_each(amb, names, "student: ", " is the name of more than one pupil in the students table. "
+                          "Add a pupil id column to the export (or make the names unique).")
+        problems.add_each(unknown, names, "student: no pupil called ", " in the students table. Check the "
+                          "spelling, or add the pupil to the students export.")
         skip_null["student_id"] = amb | unknown
     # period from the time of day when the export gives none
     if mapping.table == "incidents" and frame["period"].isna().any():
@@ -333,13 +333,13 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
         if table != "students" and "student_id" in b.frame and students is not None:
             unknown = b.frame["student_id"].notna().to_numpy() & ~isin(b.frame["student_id"], students)
             if unknown.any():
-                b.problems.add(unknown, "student_id: " + "'" + b.frame["student_id"].fillna("") + "' is not a pupil in "
-                           "the students table. Check the id, or add the pupil to the students export.")
+                b.problems.add_each(unknown, b.frame["student_id"], "student_id: ", " is not a pupil in the students "
+                                    "table. Check the id, or add the pupil to the students export.")
         if table == "target_ratings" and targets is not None:
             unknown = b.frame["target_id"].notna().to_numpy() & ~isin(b.frame["target_id"], targets)
             if unknown.any():
-                b.problems.add(unknown, "target_id: " + "'" + b.frame["target_id"].fillna("") + "' is not a target in "
-                           "the targets table. Check the id, or add the target to the targets export.")
+                b.problems.add_each(unknown, b.frame["target_id"], "target_id: ", " is not a target in the targets "
+                                    "table. Check the id, or add the target to the targets export.")
     # keys: exact duplicates are counted, conflicts rejected naming both places (first file/row wins)
     parts = []
     for i, b in enumerate(frames):

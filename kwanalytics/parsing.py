@@ -129,20 +129,23 @@ def _numbers(text: pd.Series) -> pd.Series:
 def parse_column(cells: pd.Series, kind: str) -> Parsed:
     """Parse one column of text cells as ``kind`` (the contracts' kinds: id, text, category, time, date,
     datetime, int, float, bool)."""
-    text = clean_text(cells)
     if kind in ("id", "text", "category"):
+        text = clean_text(cells)
         return Parsed(text, pd.Series(False, index=text.index))
     if kind == "datetime":  # parsed as date and time apart, over the whole (Arrow-backed) column
+        text = clean_text(cells)
         values = _parse_dates(text, kind)
         return Parsed(values, text.notna() & values.isna())
-    # Parse each distinct value once (an export repeats its severities, dates and yes/no's many times over).
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    parsed = _parse_distinct(pd.Series(uniques, dtype=object), kind)
+    # Trim and parse each distinct value once (an export repeats its severities, dates and yes/no's many times
+    # over): " 3" and "3" are two distinct cells that parse the same.
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    distinct = clean_text(pd.Series(uniques, dtype="str")).to_numpy(dtype=object, na_value=np.nan)
+    parsed = _parse_distinct(pd.Series(distinct, dtype=object), kind)
     take = np.where(codes < 0, len(uniques), codes)
     values = pd.concat([parsed.values, pd.Series([None], dtype=object).astype(parsed.values.dtype)],
-                       ignore_index=True).take(take).set_axis(text.index)
+                       ignore_index=True).take(take).set_axis(cells.index)
     bad = np.append(parsed.bad.to_numpy(dtype=bool), False)[take]
-    return Parsed(values, pd.Series(bad, index=text.index))
+    return Parsed(values, pd.Series(bad, index=cells.index))
 
 
 def _parse_distinct(text: pd.Series, kind: str) -> Parsed:

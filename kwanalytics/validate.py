@@ -42,6 +42,15 @@ class Problems:
         for i, t in zip(idx.tolist(), texts):
             self.reasons.setdefault(i, []).append(str(t))
 
+    def add_each(self, mask, values: pd.Series, before: str, after: str) -> None:
+        """``before 'value' after`` for every row where ``mask``, the value quoted (and cut short when long). The
+        text is built for those rows only: a trust's export has few bad rows and hundreds of thousands of good."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if len(idx):
+            texts = (before + _quoted(values.iloc[idx]) + after).tolist()
+            for i, t in zip(idx.tolist(), texts):
+                self.reasons.setdefault(i, []).append(t)
+
     def mask(self) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)
         if self.reasons:
@@ -60,8 +69,8 @@ def parse_problems(raw: pd.Series, column: Column, bad: pd.Series, problems: Pro
     if bad.any():
         expected = EXPECTED.get(column.kind, column.kind)
         hint = " (dates are read day first: 31/02 does not exist)" if column.kind in ("date", "datetime") else ""
-        problems.add(bad, f"{column.name}: " + _quoted(raw) + f" is not {expected}{hint}. Correct the cell in "
-                     "the export and run ingest again.")
+        problems.add_each(bad, raw, f"{column.name}: ", f" is not {expected}{hint}. Correct the cell in "
+                          "the export and run ingest again.")
 
 
 # pandera loads its pandas backend (and, where hypothesis is installed, its data-synthesis strategies) on the
@@ -130,11 +139,11 @@ def schema_problems(table: str, frame: pd.DataFrame, problems: Problems, skip_nu
             if check.startswith(name):
                 limits = cols[column].checks
                 bound = f"{word} {limits.get(name)}"
-        values = frame[column].astype("str")
+        values = frame[column]
         lo, hi = cols[column].checks.get("greater_than_or_equal_to"), cols[column].checks.get("less_than_or_equal_to")
         rng = f"between {lo} and {hi}" if lo is not None and hi is not None else (bound or check)
-        problems.add(mask, f"{column}: " + _quoted(values) + f" is out of range: expected a value {rng}. "
-                     "Correct the cell in the export and run ingest again.")
+        problems.add_each(mask, values, f"{column}: ", f" is out of range: expected a value {rng}. "
+                          "Correct the cell in the export and run ingest again.")
 
 
 @dataclass
@@ -176,10 +185,10 @@ def vocabulary_problems(table: str, frame: pd.DataFrame, settings: Settings, pro
         unknown = ~known_arr[codes]
         if vocab.pinned:
             if unknown.any():  # a message per row costs more than the check itself, so only when needed
-                problems.add(unknown, f"{name}: " + _quoted(values) + f" is not one of the school's "
-                             f"{col.vocabulary} (" + ", ".join(vocab.values[:8])
-                             + (", ..." if len(vocab.values) > 8 else "")
-                             + "). Use one of these, or add it to schemas/vocabularies.yaml.")
+                problems.add_each(unknown, values, f"{name}: ", f" is not one of the school's "
+                                  f"{col.vocabulary} (" + ", ".join(vocab.values[:8])
+                                  + (", ..." if len(vocab.values) > 8 else "")
+                                  + "). Use one of these, or add it to schemas/vocabularies.yaml.")
         else:
             for code in np.flatnonzero(~known_arr[:-1]):
                 rows = np.flatnonzero(codes == code)
