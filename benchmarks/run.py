@@ -105,6 +105,29 @@ def run_step(step: str, workspace: Path, **extra) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+INGEST_RUNS = 3
+
+
+def ingest_runs(workspace: Path) -> dict:
+    """Ingest timed ``INGEST_RUNS`` times, each in a fresh process rebuilding every table: this shared machine
+    varies by 10-20% from run to run, so the median is the figure and every run is printed. Also timed once: the
+    whole `kwa ingest` command, interpreter start and imports included, as a school sees it."""
+    runs = [run_step("ingest", workspace) for _ in range(INGEST_RUNS)]
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return runs[0]
+    out = sorted(good, key=lambda r: r["seconds"])[len(good) // 2].copy()
+    out["rows_per_s"] = out["rows"] / out["seconds"]
+    out["runs_s"] = [round(r["seconds"], 3) for r in runs if "error" not in r]
+    out["peak_mib"] = max(r["peak_mib"] for r in good)
+    t0 = time.perf_counter()
+    proc = subprocess.run([str(Path(sys.executable).parent / "kwa"), "ingest", "--rebuild", "--workspace",
+                           str(workspace)], capture_output=True, text=True, cwd=ROOT)
+    out["command_s"] = time.perf_counter() - t0
+    out["command_exit"] = proc.returncode
+    return out
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -138,10 +161,7 @@ def main() -> None:
             ws = Path(tmp)
             r: dict = {}
             r["demo"] = run_step("demo", ws, students=n)
-            r["ingest"] = run_step("ingest", ws)
-            ing = r["ingest"]
-            if "rows" in ing:
-                ing["rows_per_s"] = ing["rows"] / ing["seconds"]
+            r["ingest"] = ingest_runs(ws)
             for step in ("impact", "watchlist", "targets", "sessions", "cohort_report", "patterns_report"):
                 r[step] = run_step(step, ws)
             if n <= 3000:
@@ -168,6 +188,9 @@ def _print_size(n: int, r: dict) -> None:
             extra += f"  rows {fig['rows']:,}"
         if "rows_per_s" in fig:
             extra += f"  {fig['rows_per_s']:,.0f} rows/s"
+        if "runs_s" in fig:
+            extra += (f" (median of runs {', '.join(f'{x:.2f}' for x in fig['runs_s'])} s); `kwa ingest --rebuild` "
+                      f"with start-up {fig['command_s']:.2f} s, exit {fig['command_exit']}")
         if "mib" in fig:
             extra += f"  size {fig['mib']:.2f} MiB"
         if "batch_s_per_report" in fig:
@@ -185,7 +208,7 @@ def _print_summary(results: dict) -> None:
         return
     ing, coh, pr = r.get("ingest", {}), r.get("cohort_report", {}), r.get("pupil_reports", {})
     checks = [
-        ("ingest rows/s at 3,000 pupils", ing.get("rows_per_s"), ">=", TARGETS["ingest_rows_per_s"]),
+        ("ingest rows/s, 3,000 pupils, median", ing.get("rows_per_s"), ">=", TARGETS["ingest_rows_per_s"]),
         ("ingest peak MiB at 3,000 pupils", ing.get("peak_mib"), "<=", TARGETS["ingest_peak_mib"]),
         ("cohort report s at 3,000 pupils", coh.get("seconds"), "<=", TARGETS["cohort_report_s"]),
         ("batch speed-up over naive loop", pr.get("speedup"), ">=", TARGETS["batch_speedup"]),
