@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from . import audit
 from .contracts import TABLES, empty_frame
@@ -467,7 +468,7 @@ def _store(workspace, accepted, stored, result: IngestResult, rebuild: bool) -> 
         merged = _current(stored, accepted, table)
         base = empty_frame(table)
         merged = merged[list(base.columns)].astype(base.dtypes.to_dict())
-        if not merged[key].is_monotonic_increasing:  # exports usually come sorted by their id already
+        if not _ascending(merged[key]):  # exports usually come sorted by their id already
             merged = merged.sort_values(key, kind="stable")
         write_table(workspace, table, merged.reset_index(drop=True))
         return len(merged)
@@ -488,6 +489,17 @@ def _store(workspace, accepted, stored, result: IngestResult, rebuild: bool) -> 
             atomic_write(path, lambda tmp, f=frame: to_safe_csv(f, tmp, encoding="utf-8-sig"))
         elif path.exists() and table in accepted:
             path.unlink()  # this run's exports of the table had no rejections: an old list would mislead
+
+
+def _ascending(values: pd.Series) -> bool:
+    """The values never decrease (ties allowed). For text, compared on the Arrow array: pandas' own check
+    converts every string to a Python object first, twenty times slower at a trust's size."""
+    if len(values) < 2:
+        return True
+    if values.dtype == "str":
+        arrow = values.array.__arrow_array__()
+        return arrow.null_count == 0 and bool(pc.all(pc.less_equal(arrow[:-1], arrow[1:])).as_py())
+    return bool(values.is_monotonic_increasing)
 
 
 def _write_summary(workspace, result: IngestResult) -> None:

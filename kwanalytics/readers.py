@@ -239,13 +239,21 @@ def _cell_text(value) -> str | float:
 
 
 def _sheet_text(rows) -> list[list]:
-    """Every cell of a sheet as text. Most cells are text already, and the rest (dates, numbers) repeat, so each
-    distinct value is converted once."""
-    done: dict = {}
-    out = []
-    for row in rows:
+    """Every cell of a sheet as text, column by column (returned as a list of columns). Most columns hold only
+    text, which is kept as it is; in the others each distinct value (dates and numbers repeat) is converted
+    once."""
+    rows = list(rows)
+    width = max((len(r) for r in rows), default=0)
+    if any(len(r) != width for r in rows):
+        rows = [list(r) + [None] * (width - len(r)) for r in rows]
+    columns = []
+    for column in zip(*rows):
+        if set(map(type, column)) <= {str}:
+            columns.append(list(column))
+            continue
+        done: dict = {}
         texts = []
-        for v in row:
+        for v in column:
             if type(v) is not str:
                 key = (type(v), v)  # True == 1 == 1.0: the type keeps them apart
                 t = done.get(key)
@@ -253,8 +261,8 @@ def _sheet_text(rows) -> list[list]:
                     t = done[key] = _cell_text(v)
                 v = t
             texts.append(v)
-        out.append(texts)
-    return out
+        columns.append(texts)
+    return columns
 
 
 def read_xlsx(path: Path, recognise=None) -> RawExport:
@@ -279,16 +287,14 @@ def read_xlsx(path: Path, recognise=None) -> RawExport:
     for name in names:
         try:
             sheet = book.get_sheet_by_name(name)
-            values = _sheet_text(sheet.to_python(skip_empty_area=False))
+            columns = _sheet_text(sheet.to_python(skip_empty_area=False))
             merged[name] = bool(getattr(sheet, "merged_cell_ranges", None))
         except Exception as exc:
             raise UnreadableFile(f"{path.name}: sheet '{name}' cannot be read ({type(exc).__name__}); "
                                  "the workbook may be half-copied. Copy or export it again.") from None
-        if not any(isinstance(v, str) and v.strip() for row in values for v in row):
+        if not any(isinstance(v, str) and v.strip() for column in columns for v in column):
             continue
-        width = max(len(r) for r in values)
-        frame = pd.DataFrame([r + [np.nan] * (width - len(r)) for r in values], dtype=object)
-        frame = frame.replace("", np.nan)
+        frame = pd.DataFrame(dict(enumerate(columns)), dtype=object).replace("", np.nan)
         try:
             header, cells, rows, rag = _split_header(frame, {}, path, recognise)
         except UnreadableFile:
