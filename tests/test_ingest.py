@@ -360,3 +360,21 @@ def test_title_line_above_the_header_is_passed_over_and_rows_keep_their_numbers(
     f = result.files[0]
     assert (f.table, f.rows_read, f.accepted, f.rejected) == ("students", 3, 2, 1)
     assert result.rejected["students"]["row"].tolist() == [6]  # the sixth line, as a spreadsheet shows it
+
+
+def test_repeated_keys_out_of_order_are_counted_once_and_conflicts_name_the_first_row(tmp_path):
+    raw = tmp_path / "data/raw"
+    raw.mkdir(parents=True)
+    # S003 three times: the first wins, the same row again is a duplicate, a different name is a conflict
+    # (and S002 twice in a row: a repeat of the newest key)
+    (raw / "students.csv").write_text("student_id,display_name\nS003,Ann Lee\nS001,Tom Hill\nS003,Ann Lee\n"
+                                      "S002,Sam Roe\nS002,Sam Roe\nS003,Anne Leigh\nS001,Tom Hill\n")
+    result = _ingest(tmp_path)
+    f = result.files[0]
+    assert (f.rows_read, f.accepted, f.rejected, f.duplicates) == (7, 3, 1, 3)
+    stored = pd.read_parquet(tmp_path / "data/processed/students.parquet")
+    assert stored[["student_id", "display_name"]].values.tolist() == [["S001", "Tom Hill"], ["S002", "Sam Roe"],
+                                                                      ["S003", "Ann Lee"]]
+    rejected = pd.read_csv(tmp_path / "data/processed/rejected/students.csv", dtype=str)
+    assert rejected["row"].tolist() == ["7"]
+    assert "already used by students.csv row 2" in rejected["reason"][0]
