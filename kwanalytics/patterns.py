@@ -15,13 +15,15 @@ place (schemas/settings.yaml, ``patterns:``):
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .calendar import SchoolCalendar, calendar_for, week_start
 from .criteria import criteria_status
-from .settings import fold, load_settings
+from .settings import fold, fold_each, load_settings
 from .store import load_tables
 
 COLUMNS = ["student_id", "pattern", "evidence", "first_seen", "last_seen", "incidents", "next_step", "p_value"]
@@ -38,8 +40,19 @@ def _d(ts) -> str:
     return pd.Timestamp(ts).strftime("%d/%m/%Y")
 
 
+# The incident columns any pattern looks at: each pupil's rows are picked out thousands of times at a trust's
+# size, so the narrative, actions and flags are left behind rather than copied along each time.
+USED = ["incident_id", "student_id", "occurred_at", "period", "lesson", "location", "category", "severity",
+        "antecedent", "staff"]
+
+
 def _prepare(incidents: pd.DataFrame, as_of) -> tuple[pd.DataFrame, pd.Timestamp]:
-    inc = incidents.copy()
+    inc = incidents[[c for c in incidents.columns if c in USED]].copy()
+    # Python strings, not Arrow: the patterns pick out a few rows at a time thousands of times, and each pick
+    # of an Arrow column costs a call into Arrow; NumPy's take of object arrays is several times cheaper.
+    for col in inc.columns:
+        if inc[col].dtype == "str":
+            inc[col] = inc[col].astype(object)
     inc["occurred_at"] = pd.to_datetime(inc["occurred_at"])
     inc = inc.dropna(subset=["occurred_at", "student_id"])
     as_of = pd.Timestamp(as_of) if as_of is not None else (inc["occurred_at"].max() if len(inc) else pd.Timestamp.today())
@@ -55,11 +68,31 @@ def _row(sid, kind, evidence, sub: pd.DataFrame, p=np.nan, next_step="") -> dict
             "p_value": float(p)}
 
 
+def _by_pupil(frame: pd.DataFrame):
+    """``rows(sid)``: the pupil's rows of ``frame``, looked up in an index built once. Picking them with
+    ``frame[frame["student_id"] == sid]`` for each flagged pupil scans every row each time, which grows with
+    pupils times incidents: at a trust's size that was most of the watchlist's time."""
+    where = frame.groupby("student_id", sort=False).indices
+    empty = np.array([], dtype=np.int64)
+    return lambda sid: frame.iloc[where.get(sid, empty)]
+
+
+def _crosstab(index: pd.Series, columns: pd.Series) -> pd.DataFrame:
+    """``pd.crosstab(index, columns)`` (rows with either missing are left out), counted by a groupby: crosstab
+    counts Arrow-backed text group by group in Python, seconds at a trust's size."""
+    both = pd.concat({"index": index, "columns": columns}, axis=1)
+    table = both.groupby(["index", "columns"]).size().unstack("columns", fill_value=0)
+    table.index.name, table.columns.name = index.name, columns.name
+    return table
+
+
 def _mix(values: pd.Series, top: int = 3) -> str:
-    counts = values.dropna().value_counts()
-    if counts.empty:
+    # Counter rather than value_counts: called for each flagged pupil, on a handful of values (same order:
+    # most common first, ties as first seen)
+    counts = Counter(v for v in values.tolist() if isinstance(v, str))
+    if not counts:
         return "no category recorded"
-    parts = [f"{k.lower()} x{v}" if v > 1 else k.lower() for k, v in counts.head(top).items()]
+    parts = [f"{k.lower()} x{v}" if v > 1 else k.lower() for k, v in counts.most_common(top)]
     return ", ".join(parts) + (" and others" if len(counts) > top else "")
 
 
@@ -98,10 +131,12 @@ def clusters(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> list[dict
     p = stats.poisson.sf(best["dense"].to_numpy() - 1, rate * run)
     p_adj = np.minimum(1, p * np.maximum(span_days / run, 1))
     rows = []
+    pupil_rows = _by_pupil(inc)
     for r, rate_i, p_i in zip(best.itertuples(index=False), rate, p_adj):
         if p_i >= alpha:
             continue
-        sub = inc[(inc["student_id"] == r.student_id) & (inc["pos"] >= r.pos) & (inc["pos"] < r.pos + k)]
+        pupil = pupil_rows(r.student_id)
+        sub = pupil[(pupil["pos"] >= r.pos) & (pupil["pos"] < r.pos + k)]
         first, last = sub["occurred_at"].min(), sub["occurred_at"].max()
         days = int(sub["pos"].max() - sub["pos"].min()) + 1
         others = int(total[r.student_id]) - len(sub)
@@ -191,21 +226,22 @@ def concentrations(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> lis
             ("weekday", inc["weekday"], wd_share),
             ("period", inc["period"], per_share),
             ("slot", slot, slot_exp)):
-        counts = pd.crosstab(inc.loc[values.index, "student_id"], values)
+        counts = _crosstab(inc.loc[values.index, "student_id"], values)
         flags = _binomial_flags(counts, expected, totals, min_count, alpha, time_tests)
         for r in flags.itertuples(index=False):
             found.setdefault(r.student_id, []).append((label, r))
     loc_share = inc["location"].value_counts()
     loc_share = (loc_share + 1) / (loc_share.sum() + len(loc_share))
-    loc_counts = pd.crosstab(inc["student_id"], inc["location"])
+    loc_counts = _crosstab(inc["student_id"], inc["location"])
     loc_tests = (loc_counts > 0).sum(axis=1).reindex(totals.index).fillna(1).clip(lower=1)
     place = _binomial_flags(loc_counts, loc_share, totals, min_count, alpha, loc_tests)
 
+    pupil_rows = _by_pupil(inc)
     for sid, hits in found.items():
         # The most specific, most significant time cell speaks for the pupil: a weekday x period flag
         # supersedes the weekday or period it lies in.
         label, r = sorted(hits, key=lambda h: (h[0] != "slot", h[1].p_adj))[0]
-        pupil = inc[inc["student_id"] == sid]
+        pupil = pupil_rows(sid)
         if label == "weekday":
             sub, what = pupil[pupil["weekday"] == r.value], f"on {r.value}s"
         elif label == "period":
@@ -221,7 +257,8 @@ def concentrations(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> lis
                          f"Look at what happens {what} (lesson, staffing, transitions) and plan support for that "
                          f"slot."))
     for r in place.sort_values("p_adj").drop_duplicates("student_id").itertuples(index=False):
-        sub = inc[(inc["student_id"] == r.student_id) & (inc["location"] == r.value)]
+        pupil = pupil_rows(r.student_id)
+        sub = pupil[pupil["location"] == r.value]
         rows.append(_row(r.student_id, "place",
                          f"{r.k} of {r.n} incidents ({r.k / r.n:.0%}) happened in {r.value}, against {r.p:.0%} of "
                          f"all the school's incidents there; first {_d(sub['occurred_at'].min())}, last "
@@ -265,9 +302,10 @@ def triggers(inc: pd.DataFrame, settings) -> list[dict]:
     pairs["p_adj"] = np.minimum(1, pairs["p_value"] * tests.reindex(pairs["student_id"]).to_numpy())
     pairs = pairs[pairs["p_adj"] < alpha].sort_values("p_adj")
     rows = {}
+    pupil_rows = _by_pupil(abc)
     for r in pairs.itertuples(index=False):
-        sub = abc[(abc["student_id"] == r.student_id) & (abc["antecedent"] == r.antecedent)
-                  & (abc["category"] == r.category)]
+        pupil = pupil_rows(r.student_id)
+        sub = pupil[(pupil["antecedent"] == r.antecedent) & (pupil["category"] == r.category)]
         text = (f"'{r.antecedent}' came before {r.k} of the pupil's {r.n_a} incidents that followed it "
                 f"({r.k / r.n_a:.0%}), each time {r.category.lower()}; chance would pair them in "
                 f"{r.expected:.0%} of their {r.n} incidents")
@@ -305,12 +343,12 @@ def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd
         return []
     weeks = weeks.tail(weeks_n).reset_index(drop=True)
     start = weeks["week_start"].iloc[0]
-    inc = inc.assign(_cat=inc["category"].astype("string").map(fold, na_action="ignore"))
+    inc = inc.assign(_cat=fold_each(inc["category"]))
     inc["_phys"] = inc["_cat"].isin(physical).fillna(False)
     inc["_low"] = inc["_cat"].isin(low).fillna(False)
     recent = inc[inc["day"] >= start].copy()
     recent["week_start"] = week_start(recent["day"])
-    counts = pd.crosstab(recent["student_id"], recent["week_start"]).reindex(columns=weeks["week_start"],
+    counts = _crosstab(recent["student_id"], recent["week_start"]).reindex(columns=weeks["week_start"],
                                                                                fill_value=0)
     rates = counts / weeks["school_days"].to_numpy()
     phys_recent = recent.groupby("student_id")["_phys"].sum()
