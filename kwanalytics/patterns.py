@@ -379,9 +379,10 @@ def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd
                     why.append(f"severity rose from {sev[:h].mean():.1f} to {sev[h:].mean():.1f} "
                                f"(Mann-Kendall tau = {tau_s:.2f}, p = {p_s:.2g})")
                     p_best = p_s if np.isnan(p_best) else min(p_best, p_s)
-        new_physical = pupil[pupil["_phys"].to_numpy()]
-        if physical and len(new_physical) >= min_physical and not earlier_phys.get(sid, False) \
+        # the counts first: picking out the physical rows is only worth it for a pupil they could flag
+        if physical and int(phys_recent.get(sid, 0)) >= min_physical and not earlier_phys.get(sid, False) \
                 and int(low_all.get(sid, 0)) >= min_low:
+            new_physical = pupil[pupil["_phys"].to_numpy()]
             why.append(f"after {int(low_all.get(sid, 0))} low-level incidents, their first physical ones: "
                        f"{len(new_physical)} physical incidents ({_mix(new_physical['category'])}) since "
                        f"{_d(new_physical['occurred_at'].min())}, none before")
