@@ -131,3 +131,22 @@ def test_empty_inputs_give_empty_frames():
     assert budget_summary({}).empty
     assert offsite_without_ra(pd.DataFrame(), pd.DataFrame()).empty
     assert outdated_risk_assessments(pd.DataFrame(), pd.DataFrame()).empty
+
+
+def test_engagement_trend_is_scipys_theil_sen_slope_for_every_pupil():
+    # The trend is computed for all pupils at once without scipy's per-call overhead: it must still be
+    # scipy.stats.theilslopes (ties, flat runs and very short series included).
+    from kwanalytics.sessions import _engagement_trends
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for p in range(40):
+        n = int(rng.integers(1, 60))
+        rows += [{"student_id": f"P{p:02d}", "engagement": float(v)} for v in rng.integers(1, 6, n)]
+    rows += [{"student_id": "P99", "engagement": 3.0}] * 5  # flat: slope 0
+    rated = pd.DataFrame(rows)
+    got = _engagement_trends(rated)
+    for sid, group in rated.groupby("student_id"):
+        y = group["engagement"].to_numpy()
+        want = (np.nan if len(y) < 3 else 10 * stats.theilslopes(y, np.arange(len(y))).slope)
+        assert got[sid] == pytest.approx(want, nan_ok=True), sid
