@@ -262,16 +262,31 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     accepted: dict[str, pd.DataFrame] = {}
     rejected: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     vocab_notes: list[VocabularyNote] = []
-    for table in TABLES:  # students first: later tables look pupils up
-        known_students = _current(stored, accepted, "students")
+
+    def table_done(table, known: dict):
+        """Parse and settle one table's batches; ``known``: the tables its rules look up, already settled."""
         for export, rec, result in exports:
-            if rec.mapping.table != table:
-                continue
-            batches[table].append(_parse_batch(export, rec, result, settings, known_students))
-        if not batches[table]:
-            continue
-        accepted[table], rejected[table], notes = _settle(table, batches[table], settings, stored, accepted)
-        vocab_notes.extend(notes)
+            if rec.mapping.table == table:
+                batches[table].append(_parse_batch(export, rec, result, settings, _current(stored, known, "students")))
+        return _settle(table, batches[table], settings, stored, known) if batches[table] else None
+
+    # Pupils first: every other table looks them up. Then the rest two at a time (Arrow's work runs outside
+    # Python's lock); ratings look targets up, so they wait for them. Results are kept in TABLES order.
+    done = {"students": table_done("students", {})}
+    known = {"students": done["students"][0]} if done["students"] else {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {t: pool.submit(table_done, t, known) for t in TABLES if t not in ("students", "target_ratings")}
+
+        def ratings():
+            settled = futures["targets"].result()
+            return table_done("target_ratings", known | ({"targets": settled[0]} if settled else {}))
+
+        futures["target_ratings"] = pool.submit(ratings)
+        done.update({t: f.result() for t, f in futures.items()})
+    for table in TABLES:
+        if done.get(table) is not None:
+            accepted[table], rejected[table], notes = done[table]
+            vocab_notes.extend(notes)
 
     warnings = _warnings(accepted, stored, batches)
     code = 2 if any(r.error for r in results) else (1 if any(r.rejected for r in results) else 0)
