@@ -34,7 +34,18 @@ def _child(step: str, workspace: str, extra: dict) -> dict:
 
     t0 = time.perf_counter()
     out: dict = {}
-    if step == "demo":
+    if step == "speed_check":
+        # A fixed workload, the same in every run: this shared machine's speed drifts by a third over a day,
+        # and this says how fast it was while the figures below were taken.
+        import numpy as np
+
+        t0 = time.perf_counter()
+        sum(i * i for i in range(3_000_000))
+        out["python_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        np.sort(np.random.default_rng(0).random(5_000_000))
+        out["numpy_s"] = time.perf_counter() - t1
+    elif step == "demo":
         from kwanalytics.demo import write_demo
 
         write_demo(workspace, students=extra["students"], seed=2026, console=None)
@@ -155,6 +166,10 @@ def main() -> None:
         return
 
     print(f"machine: {machine()}")
+    check = run_step("speed_check", Path(tempfile.gettempdir()))
+    if "error" not in check:
+        print(f"speed check (fixed work; lower is faster): Python loop {check['python_s']:.2f} s, "
+              f"NumPy sort {check['numpy_s']:.2f} s")
     results: dict[int, dict] = {}
     for n in [int(s) for s in args.sizes.split(",")]:
         with tempfile.TemporaryDirectory(prefix=f"kwa-bench-{n}-") as tmp:
@@ -170,7 +185,7 @@ def main() -> None:
             _print_size(n, r)
     _print_summary(results)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
+        args.json.write_text(json.dumps({"machine": machine(), "speed_check": check, "results": results}, indent=2))
 
 
 def _fmt(x, spec=".2f"):
