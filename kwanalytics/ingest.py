@@ -264,36 +264,48 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     vocab_notes: list[VocabularyNote] = []
 
     def table_done(table, known: dict):
-        """Parse and settle one table's batches; ``known``: the tables its rules look up, already settled."""
+        """Parse, settle and (``write``) store one table; ``known``: the tables its rules look up, settled."""
         for export, rec, result in exports:
             if rec.mapping.table == table:
                 batches[table].append(_parse_batch(export, rec, result, settings, _current(stored, known, "students")))
-        return _settle(table, batches[table], settings, stored, known) if batches[table] else None
+        if not batches[table]:
+            return None
+        settled = _settle(table, batches[table], settings, stored, known)
+        # Stored as soon as it is settled, while the other thread is still parsing: nothing later changes it.
+        return settled + (_store_table(workspace, table, stored, settled[0]) if write else None,)
 
     # Pupils first: every other table looks them up. Then the rest two at a time (Arrow's work runs outside
-    # Python's lock); ratings look targets up, so they wait for them. Results are kept in TABLES order.
+    # Python's lock), largest first; ratings look targets up, so they come straight after them.
     done = {"students": table_done("students", {})}
     known = {"students": done["students"][0]} if done["students"] else {}
+    order = ["sessions", "targets"] + [t for t in TABLES if t not in ("students", "sessions", "targets")]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {t: pool.submit(table_done, t, known) for t in TABLES if t not in ("students", "target_ratings")}
+        futures = {}
+        for table in order:
+            if table == "target_ratings":
+                def ratings(targets=futures["targets"]):
+                    settled = targets.result()
+                    return table_done("target_ratings", known | ({"targets": settled[0]} if settled else {}))
 
-        def ratings():
-            settled = futures["targets"].result()
-            return table_done("target_ratings", known | ({"targets": settled[0]} if settled else {}))
-
-        futures["target_ratings"] = pool.submit(ratings)
+                futures[table] = pool.submit(ratings)
+            else:
+                futures[table] = pool.submit(table_done, table, known)
         done.update({t: f.result() for t, f in futures.items()})
-    for table in TABLES:
+    stored_rows = {}
+    for table in TABLES:  # results in TABLES order, whatever order the threads finished in
         if done.get(table) is not None:
-            accepted[table], rejected[table], notes = done[table]
+            accepted[table], rejected[table], notes, n = done[table]
             vocab_notes.extend(notes)
+            if n is not None:
+                stored_rows[table] = n
 
     warnings = _warnings(accepted, stored, batches)
     code = 2 if any(r.error for r in results) else (1 if any(r.rejected for r in results) else 0)
     result = IngestResult(code, results, vocabulary=vocab_notes, warnings=warnings,
                           rejected={t: pd.concat(v, ignore_index=True) for t, v in rejected.items() if v})
     if write:
-        _store(workspace, accepted, stored, result, rebuild)
+        result.tables.update(stored_rows)
+        _store(workspace, accepted, result, rebuild)
         _write_summary(workspace, result)
         audit.record(workspace, "ingest", files=[{**r.summary(), "sha256": _sha(root / r.path)} for r in results],
                      exit_code=code, rebuild=rebuild)
@@ -477,20 +489,21 @@ def _warnings(accepted, stored, batches) -> list[dict]:
 
 # ------------------------------------------------------------------------------------------------ writing
 
-def _store(workspace, accepted, stored, result: IngestResult, rebuild: bool) -> None:
-    def store(table):
-        key = TABLES[table].key
-        merged = _current(stored, accepted, table)
-        base = empty_frame(table)
-        merged = merged[list(base.columns)].astype(base.dtypes.to_dict())
-        if not _ascending(merged[key]):  # exports usually come sorted by their id already
-            merged = merged.sort_values(key, kind="stable")
-        write_table(workspace, table, merged.reset_index(drop=True))
-        return len(merged)
+def _store_table(workspace, table: str, stored, new: pd.DataFrame) -> int:
+    """Write the table as it will be stored (this run's rows and the stored rows no export replaced), sorted
+    by key; returns its row count."""
+    key = TABLES[table].key
+    merged = _current(stored, {table: new}, table)
+    base = empty_frame(table)
+    merged = merged[list(base.columns)].astype(base.dtypes.to_dict())
+    if not _ascending(merged[key]):  # exports usually come sorted by their id already
+        merged = merged.sort_values(key, kind="stable")
+    write_table(workspace, table, merged.reset_index(drop=True))
+    return len(merged)
 
-    # Two tables at a time: Parquet encoding and compression run outside Python's lock.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        result.tables.update(zip(accepted, pool.map(store, list(accepted))))
+
+def _store(workspace, accepted, result: IngestResult, rebuild: bool) -> None:
+    """After the tables (``_store_table``): drop tables no export provides on a rebuild; the rejected rows."""
     if rebuild:
         for table in TABLES:
             if table not in accepted:

@@ -75,7 +75,9 @@ def parse_problems(raw: pd.Series, column: Column, bad: pd.Series, problems: Pro
 
 # pandera loads its pandas backend (and, where hypothesis is installed, its data-synthesis strategies) on the
 # first validate(): load it with this module instead, like any other import, not in the middle of an ingest.
-DataFrameSchema.register_default_backends(pd.DataFrame)
+# (A pandera without this hook loads it on first use, as before.)
+if hasattr(DataFrameSchema, "register_default_backends"):
+    DataFrameSchema.register_default_backends(pd.DataFrame)
 
 
 @lru_cache(maxsize=None)
