@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .calendar import SchoolCalendar
-from .settings import fold, fold_each
+from .parsing import map_distinct
+from .settings import fold
 
 COLUMNS = ["student_id", "programme", "enrolment_id", "enrolled", "meets_entry", "meets_exit", "evidence"]
 
@@ -21,7 +22,7 @@ def _window_counts(incidents: pd.DataFrame, calendar: SchoolCalendar, as_of: pd.
     days = calendar.between(calendar.days.min(), as_of) if len(calendar) else pd.DatetimeIndex([])
     start = days[-school_days] if len(days) >= school_days else (days[0] if len(days) else as_of)
     wanted = {fold(c) for c in categories or []}
-    cat = fold_each(incidents["category"])
+    cat = map_distinct(incidents["category"], fold)
     when = pd.to_datetime(incidents["occurred_at"]).dt.normalize()
     mask = (when >= start) & (when <= as_of)
     if wanted:
@@ -59,7 +60,7 @@ def criteria_status(incidents: pd.DataFrame, interventions: pd.DataFrame | None,
         if enrol is not None:
             started = pd.to_datetime(enrol["started_on"])
             ended = pd.to_datetime(enrol["ended_on"])
-            same = fold_each(enrol["programme"]) == fold(programme)
+            same = map_distinct(enrol["programme"], fold) == fold(programme)
             open_now = enrol.loc[same.fillna(False) & (started <= as_of) & (ended.isna() | (ended >= as_of)),
                                  ["enrolment_id", "student_id", "started_on"]]
         enrolled = set(open_now["student_id"])

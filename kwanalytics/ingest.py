@@ -28,13 +28,13 @@ import pyarrow.compute as pc
 from . import audit
 from .contracts import TABLES, empty_frame
 from .errors import KwaError, WorkspaceError
-from .parsing import parse_column
+from .parsing import map_distinct, parse_column
 from .profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
 from .readers import RawExport, UnreadableFile, read_export
 from .safety import to_safe_csv
 from .settings import fold, load_settings
 from .store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
-from .validate import (Problems, VocabularyNote, derive_period, folded_names, isin, map_distinct, parse_problems,
+from .validate import (Problems, VocabularyNote, derive_period, folded_names, isin, parse_problems,
                        schema_problems, vocabulary_problems)
 
 

@@ -126,6 +126,13 @@ def _numbers(text: pd.Series) -> pd.Series:
     return pd.to_numeric(cleaned, errors="coerce")
 
 
+def map_distinct(values: pd.Series, func) -> pd.Series:
+    """``func`` applied to each distinct non-missing value once, spread back over the rows (NaN stays NaN)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def parse_column(cells: pd.Series, kind: str) -> Parsed:
     """Parse one column of text cells as ``kind`` (the contracts' kinds: id, text, category, time, date,
     datetime, int, float, bool)."""

@@ -23,7 +23,8 @@ from scipy import stats
 
 from .calendar import SchoolCalendar, calendar_for, week_start
 from .criteria import criteria_status
-from .settings import fold, fold_each, load_settings
+from .parsing import map_distinct
+from .settings import fold, load_settings
 from .store import load_tables
 
 COLUMNS = ["student_id", "pattern", "evidence", "first_seen", "last_seen", "incidents", "next_step", "p_value"]
@@ -343,7 +344,7 @@ def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd
         return []
     weeks = weeks.tail(weeks_n).reset_index(drop=True)
     start = weeks["week_start"].iloc[0]
-    inc = inc.assign(_cat=fold_each(inc["category"]))
+    inc = inc.assign(_cat=map_distinct(inc["category"], fold))
     inc["_phys"] = inc["_cat"].isin(physical).fillna(False)
     inc["_low"] = inc["_cat"].isin(low).fillna(False)
     recent = inc[inc["day"] >= start].copy()

@@ -80,11 +80,11 @@ def read_csv_text(text: str, path: Path, recognise=None, utf8: bytes | None = No
     module only when a row has more cells than the header (those rows are returned as ``ragged``). ``utf8``:
     the same text as UTF-8 bytes, when the file already was (saves encoding it again for Arrow)."""
     if "\x00" in text:
-        text = text.replace("\x00", "")
+        text, utf8 = text.replace("\x00", ""), None  # the bytes still hold the NULs: encode the cleaned text
     first = text.lstrip("\r\n").split("\n", 1)[0]
     sep = _sniff_delimiter(first)
     try:
-        frame = _read_with_arrow(utf8 if utf8 is not None and "\x00" not in text else text.encode("utf-8"), sep
+        frame = _read_with_arrow(utf8 if utf8 is not None else text.encode("utf-8"), sep
                                  ) if len(text) > ARROW_MIN_CHARS else None
         if frame is None:
             frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,

@@ -13,7 +13,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .settings import Settings, fold, fold_each, load_settings
+from .parsing import map_distinct
+from .settings import Settings, fold, load_settings
 
 SUMMARY_COLUMNS = [
     "student_id", "sessions", "hours", "hours_on_site", "hours_community", "one_to_one", "small_group",
@@ -37,7 +38,7 @@ MIN_TREND_SESSIONS = 3
 
 
 def _folded(series: pd.Series) -> pd.Series:
-    return fold_each(series).fillna("").astype(object)
+    return map_distinct(series, fold).fillna("")
 
 
 def _num(frame: pd.DataFrame, col: str) -> pd.Series:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
@@ -26,14 +25,6 @@ DEFAULT_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 def fold(text: str) -> str:
     """A spelling-insensitive form: lower case, no spaces, underscores or punctuation ("Student ID" -> "studentid")."""
     return re.sub(r"[\W_]+", "", str(text).casefold())
-
-
-def fold_each(values: pd.Series) -> pd.Series:
-    """``fold`` of every value (NA stays NA), computed once per distinct value: a column of 100,000 incidents
-    holds a dozen categories."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    folded = np.array([fold(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(folded[codes], index=values.index, dtype="string")
 
 
 @dataclass(frozen=True)

@@ -103,13 +103,6 @@ def isin(values: pd.Series, allowed) -> np.ndarray:
     return left.isin(right)
 
 
-def map_distinct(values: pd.Series, func) -> pd.Series:
-    """``func`` applied to each distinct non-missing value once, spread back over the rows (NaN stays NaN)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[codes], index=values.index, dtype=object)
-
-
 def spread(codes: np.ndarray, values: list, index) -> pd.Series:
     """``values[code]`` for each row (NaN where the code is -1), as text, built by Arrow from the distinct
     values: going through an array of Python strings costs several times more."""
