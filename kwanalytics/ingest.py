@@ -50,6 +50,7 @@ class FileResult:
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # set when the file could not be read at all
+    sha256: str | None = None  # of the bytes read (the audit log's)
 
     def summary(self) -> dict:
         return {"path": self.path, "table": self.table, "profile": self.profile, "rows_read": self.rows_read,
@@ -193,11 +194,20 @@ def _derive_key(frame: pd.DataFrame, table: str) -> pd.Series:
     """A stable id from the row's content (Table.derive_key_from, or every column): same row, same id."""
     t = TABLES[table]
     cols = list(t.derive_key_from) or [c for c in frame.columns if c != t.key]
-    hashed = pd.util.hash_pandas_object(frame[cols].astype("str"), index=False)
+    hashed = pd.util.hash_pandas_object(pd.DataFrame({c: _as_text(frame[c]) for c in cols}), index=False)
     prefix = "".join(w[0] for w in table.split("_")).upper()
     # the hashes as 16 hex digits each, all at once: one hex string cut into 16-character pieces
     digits = np.frombuffer(hashed.to_numpy().astype(">u8").tobytes().hex().encode("ascii"), dtype="S16")
     return prefix + "-" + pd.Series(digits.astype("U16"), index=frame.index, dtype="str")
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """``values.astype("str")``, dates formatted once per distinct date (a year of ratings has a few hundred):
+    the same text, so a derived id never changes between runs or versions."""
+    if values.dtype.kind != "M":
+        return values.astype("str")
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return pd.Series(pd.Series(uniques).astype("str").to_numpy()[codes], index=values.index, dtype="str")
 
 
 def _content_hash(frame: pd.DataFrame) -> np.ndarray:
@@ -233,8 +243,11 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
             return exc
 
     # Two files at a time: Arrow's CSV parser and the Excel reader do much of their work outside Python's lock.
+    # Costliest first, so that the two threads finish together: a workbook costs about as much as a CSV fifty
+    # times its size.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reads = list(pool.map(read, files))
+        futures = {path: pool.submit(read, path) for path in sorted(files, key=_read_cost, reverse=True)}
+        reads = [futures[path].result() for path in files]
     for path, export in zip(files, reads):
         result = FileResult(str(path.relative_to(root)))
         results.append(result)
@@ -253,6 +266,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
                             "spellings to a profile there.")
             continue
         result.table, result.profile = rec.mapping.table, rec.mapping.profile
+        result.sha256 = export.sha256
         result.rows_read = len(export.cells)
         exports.append((export, rec, result))
     for note in lock_notes.values():
@@ -307,7 +321,8 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
         result.tables.update(stored_rows)
         _store(workspace, accepted, result, rebuild)
         _write_summary(workspace, result)
-        audit.record(workspace, "ingest", files=[{**r.summary(), "sha256": _sha(root / r.path)} for r in results],
+        audit.record(workspace, "ingest", files=[{**r.summary(), "sha256": r.sha256 or _sha(root / r.path)}
+                                                 for r in results],
                      exit_code=code, rebuild=rebuild)
     from .validation_report import write_validation_report
 
@@ -315,6 +330,14 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     if console is not None:
         _print(console, result, workspace, write)
     return result
+
+
+def _read_cost(path: Path) -> int:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 0
+    return size * 50 if path.suffix.lower() == ".xlsx" else size
 
 
 def _sha(path: Path) -> str | None:
@@ -379,12 +402,17 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
     cols = list(t.columns)
     # One factorize of the key serves every question below. Codes are numbered in order of first appearance,
     # so a row is its key's first exactly when its code is one more than any code before it.
-    codes = pd.factorize(good[t.key], use_na_sentinel=False)[0]
-    first = np.ones(len(codes), dtype=bool)
-    if len(codes):
-        first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
-    # content is compared only where a key repeats (hashing every row would cost seconds at a trust's size)
-    repeated = np.bincount(codes, minlength=1)[codes] > 1 if len(codes) else first
+    # Keys that strictly increase (an export sorted by its id, the usual case) are all distinct: no factorize.
+    if _ascending(good[t.key], strictly=True):
+        codes = np.arange(len(good))
+        first, repeated = np.ones(len(codes), dtype=bool), np.zeros(len(codes), dtype=bool)
+    else:
+        codes = pd.factorize(good[t.key], use_na_sentinel=False)[0]
+        first = np.ones(len(codes), dtype=bool)
+        if len(codes):
+            first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+        # content is compared only where a key repeats (hashing every row would cost seconds at a trust's size)
+        repeated = np.bincount(codes, minlength=1)[codes] > 1 if len(codes) else first
     same = np.zeros(len(codes), dtype=bool)
     if repeated.any():
         pairs = pd.DataFrame({"key": codes[repeated], "hash": _content_hash(good.loc[repeated, cols])})
@@ -449,10 +477,12 @@ def _warnings(accepted, stored, batches) -> list[dict]:
     if "sessions" not in accepted:
         return out
     sessions = accepted["sessions"]
-    ras = _current(stored, accepted, "risk_assessments")
-    community = sessions[sessions["setting"].eq("community").fillna(False)]
+    # only the columns the rule and its message use: merging every column of 300,000 sessions costs ~0.1 s
+    community = sessions[["session_id", "student_id", "date", "risk_assessment_id"]][
+        sessions["setting"].eq("community").fillna(False).to_numpy()]
     if community.empty:
         return out
+    ras = _current(stored, accepted, "risk_assessments")[["ra_id", "student_id", "assessed_on", "review_by"]]
     ras = ras.dropna(subset=["assessed_on"])
     review = ras["review_by"].fillna(pd.Timestamp.max.normalize())
     covered = np.zeros(len(community), dtype=bool)
@@ -519,15 +549,19 @@ def _store(workspace, accepted, result: IngestResult, rebuild: bool) -> None:
             path.unlink()  # this run's exports of the table had no rejections: an old list would mislead
 
 
-def _ascending(values: pd.Series) -> bool:
-    """The values never decrease (ties allowed). For text, compared on the Arrow array: pandas' own check
-    converts every string to a Python object first, twenty times slower at a trust's size."""
+def _ascending(values: pd.Series, strictly: bool = False) -> bool:
+    """The values never decrease (ties allowed unless ``strictly``) and none is missing. For text, compared on
+    the Arrow array: pandas' own check converts every string to a Python object first, twenty times slower at
+    a trust's size."""
+    if values.isna().any():
+        return False
     if len(values) < 2:
         return True
     if values.dtype == "str":
         arrow = values.array.__arrow_array__()
-        return arrow.null_count == 0 and bool(pc.all(pc.less_equal(arrow[:-1], arrow[1:])).as_py())
-    return bool(values.is_monotonic_increasing)
+        compare = pc.less if strictly else pc.less_equal
+        return bool(pc.all(compare(arrow[:-1], arrow[1:])).as_py())
+    return bool(values.is_monotonic_increasing and (not strictly or values.is_unique))
 
 
 def _write_summary(workspace, result: IngestResult) -> None:

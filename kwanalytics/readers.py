@@ -9,6 +9,7 @@ first data row is row 2, and blank lines keep their numbers but are not rows.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import warnings
 import zipfile
@@ -38,6 +39,7 @@ class RawExport:
     notes: list[str] = field(default_factory=list)
     # Rows that could not be split into the header's cells (too many cells): row number -> original line.
     ragged: dict[int, list[str]] = field(default_factory=dict)
+    sha256: str | None = None  # of the bytes read, for the audit log (hashed here, not read a second time)
 
 
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
@@ -321,7 +323,9 @@ def read_export(path: Path, recognise=None) -> RawExport:
     path = Path(path)
     try:
         if path.suffix.lower() == ".xlsx":
-            return read_xlsx(path, recognise)
+            export = read_xlsx(path, recognise)
+            export.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+            return export
         with open(path, "rb") as fh:
             data = fh.read()
     except PermissionError:
@@ -334,4 +338,5 @@ def read_export(path: Path, recognise=None) -> RawExport:
     text, encoding = decode(data, path)
     utf8 = memoryview(data)[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else None
     header, cells, rows, ragged = read_csv_text(text, path, recognise, utf8=utf8)
-    return RawExport(path, header, cells, rows, encoding=encoding, ragged=ragged)
+    return RawExport(path, header, cells, rows, encoding=encoding, ragged=ragged,
+                     sha256=hashlib.sha256(data).hexdigest())

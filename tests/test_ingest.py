@@ -378,3 +378,17 @@ def test_repeated_keys_out_of_order_are_counted_once_and_conflicts_name_the_firs
     rejected = pd.read_csv(tmp_path / "data/processed/rejected/students.csv", dtype=str)
     assert rejected["row"].tolist() == ["7"]
     assert "already used by students.csv row 2" in rejected["reason"][0]
+
+
+def test_derived_ids_do_not_change_between_versions():
+    """A stored table's derived ids must match the next run's, or every re-ingested row would be stored twice:
+    these ids were computed by the earlier implementation (astype("str") of every column, then hashed)."""
+    from kwanalytics.ingest import _derive_key
+
+    T = pd.Timestamp
+    frame = pd.DataFrame({"rating_id": pd.Series([None, None, None], dtype="str"),
+                          "target_id": pd.Series(["T1", "T2", None], dtype="str"),
+                          "rated_on": pd.Series([T("2025-02-03"), None, T("2025-03-01")], dtype="datetime64[us]"),
+                          "gas_score": pd.array([1, -1, None], dtype="Int64")})
+    assert _derive_key(frame, "target_ratings").tolist() == [
+        "TR-12a11b422111c350", "TR-5346a71e13b095e1", "TR-e186357d6b5c8e36"]
