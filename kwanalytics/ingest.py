@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import audit
@@ -129,7 +130,7 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     skip_null = {}
     for name, col in table.columns.items():
         if name not in cells:
-            columns[name] = base[name].reindex(range(n))
+            columns[name] = pd.Series(index=pd.RangeIndex(n), dtype=base[name].dtype)  # all missing
             continue
         raw = cells[name]
         if mapping.transforms.get(name) == "abs" and col.kind in ("int", "float"):
@@ -142,7 +143,8 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
         columns[name] = values.astype("datetime64[us]") if col.kind in ("date", "datetime") else values
         parse_problems(raw, col, parsed.bad, problems)
         skip_null[name] = parsed.bad.to_numpy()
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(n))  # built once: no all-empty frame filled column by column
+    # built once (no all-empty frame filled column by column) and without copying: copy-on-write protects them
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
     extra = {name: cells[name] for name in mapping.extra if name in cells}
     # rows with more cells than the header: the row is shifted, so no cell can be trusted
     if export.ragged:
@@ -195,16 +197,23 @@ def _derive_key(frame: pd.DataFrame, table: str) -> pd.Series:
     t = TABLES[table]
     cols = list(t.derive_key_from) or [c for c in frame.columns if c != t.key]
     hashed = pd.util.hash_pandas_object(pd.DataFrame({c: _as_text(frame[c]) for c in cols}), index=False)
-    prefix = "".join(w[0] for w in table.split("_")).upper()
-    # the hashes as 16 hex digits each, all at once: one hex string cut into 16-character pieces
-    digits = np.frombuffer(hashed.to_numpy().astype(">u8").tobytes().hex().encode("ascii"), dtype="S16")
-    return prefix + "-" + pd.Series(digits.astype("U16"), index=frame.index, dtype="str")
+    head = np.frombuffer(("".join(w[0] for w in table.split("_")).upper() + "-").encode("ascii"), dtype=np.uint8)
+    # Every id is the prefix and 16 hex digits, so all of them are written into one buffer of fixed-width rows
+    # that becomes an Arrow string array as it is (no Python string per row).
+    n, width = len(hashed), len(head) + 16
+    text = np.empty((n, width), dtype=np.uint8)
+    text[:, : len(head)] = head
+    text[:, len(head):] = np.frombuffer(hashed.to_numpy().astype(">u8").tobytes().hex().encode("ascii"),
+                                        dtype=np.uint8).reshape(n, 16)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    ids = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
+    return pd.Series(pd.array(ids, dtype="str"), index=frame.index)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """``values.astype("str")``, dates formatted once per distinct date (a year of ratings has a few hundred):
-    the same text, so a derived id never changes between runs or versions."""
-    if values.dtype.kind != "M":
+    """``values.astype("str")``, but dates, whole numbers and yes/no formatted once per distinct value (a year
+    of ratings has a few hundred dates): the same text, so a derived id never changes between runs or versions."""
+    if values.dtype.kind != "M" and str(values.dtype) not in ("Int64", "boolean"):
         return values.astype("str")
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return pd.Series(pd.Series(uniques).astype("str").to_numpy()[codes], index=values.index, dtype="str")
@@ -525,7 +534,10 @@ def _store_table(workspace, table: str, stored, new: pd.DataFrame) -> int:
     key = TABLES[table].key
     merged = _current(stored, {table: new}, table)
     base = empty_frame(table)
-    merged = merged[list(base.columns)].astype(base.dtypes.to_dict())
+    merged = merged[list(base.columns)]
+    differ = {c: d for c, d in base.dtypes.items() if merged[c].dtype != d}  # usually none: no copy then
+    if differ:
+        merged = merged.astype(differ)
     if not _ascending(merged[key]):  # exports usually come sorted by their id already
         merged = merged.sort_values(key, kind="stable")
     write_table(workspace, table, merged.reset_index(drop=True))
