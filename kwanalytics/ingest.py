@@ -301,7 +301,8 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     # Python's lock), largest first; ratings look targets up, so they come straight after them.
     done = {"students": table_done("students", {})}
     known = {"students": done["students"][0]} if done["students"] else {}
-    order = ["sessions", "targets"] + [t for t in TABLES if t not in ("students", "sessions", "targets")]
+    order = ["sessions", "targets", "risk_assessments"] + [
+        t for t in TABLES if t not in ("students", "sessions", "targets", "risk_assessments")]
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {}
         for table in order:
@@ -313,7 +314,14 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
                 futures[table] = pool.submit(ratings)
             else:
                 futures[table] = pool.submit(table_done, table, known)
+
+        def warnings_job():  # submitted last, so every table it waits for is already being settled
+            settled = {t: futures[t].result() for t in ("sessions", "risk_assessments")}
+            return _warnings({t: d[0] for t, d in settled.items() if d is not None}, stored, batches)
+
+        warned = pool.submit(warnings_job)
         done.update({t: f.result() for t, f in futures.items()})
+        warnings = warned.result()
     stored_rows = {}
     for table in TABLES:  # results in TABLES order, whatever order the threads finished in
         if done.get(table) is not None:
@@ -322,7 +330,6 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
             if n is not None:
                 stored_rows[table] = n
 
-    warnings = _warnings(accepted, stored, batches)
     code = 2 if any(r.error for r in results) else (1 if any(r.rejected for r in results) else 0)
     result = IngestResult(code, results, vocabulary=vocab_notes, warnings=warnings,
                           rejected={t: pd.concat(v, ignore_index=True) for t, v in rejected.items() if v})
