@@ -149,7 +149,17 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
+    # The libraries doing the work: a new NumPy, pandas or Arrow moves these figures as much as a change here.
+    from importlib.metadata import PackageNotFoundError, version
+
+    libs = []
+    for name in ("pandas", "pyarrow", "numpy", "pandera"):
+        try:
+            libs.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            pass
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, "
+            f"{platform.system()}; {', '.join(libs)}")
 
 
 def main() -> None:
