@@ -265,6 +265,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
         if isinstance(export, UnreadableFile):
             result.error = str(export)
             continue
+        result.sha256 = export.sha256
         rec = recognise(export.header, mappings)
         if rec.mapping is None:
             shown = ", ".join(f"'{h}'" for h in export.header[:12] if h) or "(nothing)"
@@ -275,7 +276,6 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
                             "spellings to a profile there.")
             continue
         result.table, result.profile = rec.mapping.table, rec.mapping.profile
-        result.sha256 = export.sha256
         result.rows_read = len(export.cells)
         exports.append((export, rec, result))
     for note in lock_notes.values():
@@ -416,13 +416,13 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
         parts.append(part.assign(__batch=i, __pos=np.flatnonzero(ok)))
     good = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     cols = list(t.columns)
-    # One factorize of the key serves every question below. Codes are numbered in order of first appearance,
-    # so a row is its key's first exactly when its code is one more than any code before it.
     # Keys that strictly increase (an export sorted by its id, the usual case) are all distinct: no factorize.
     if _ascending(good[t.key], strictly=True):
         codes = np.arange(len(good))
         first, repeated = np.ones(len(codes), dtype=bool), np.zeros(len(codes), dtype=bool)
     else:
+        # One factorize of the key serves every question below. Codes are numbered in order of first
+        # appearance, so a row is its key's first exactly when its code is one more than any code before it.
         codes = pd.factorize(good[t.key], use_na_sentinel=False)[0]
         first = np.ones(len(codes), dtype=bool)
         if len(codes):

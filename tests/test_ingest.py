@@ -392,3 +392,15 @@ def test_derived_ids_do_not_change_between_versions():
                           "gas_score": pd.array([1, -1, None], dtype="Int64")})
     assert _derive_key(frame, "target_ratings").tolist() == [
         "TR-12a11b422111c350", "TR-5346a71e13b095e1", "TR-e186357d6b5c8e36"]
+
+
+def test_audit_log_names_each_file_by_the_sha256_of_its_bytes(messy):
+    """The audit entry's SHA-256 is taken from the bytes ingest read (CSV in cp1252, with a BOM, and .xlsx);
+    compared here with hashlib over the files as they are on disk."""
+    from kwanalytics.audit import read_log
+
+    ws, _ = messy
+    entry = [e for e in read_log(ws) if e["event"] == "ingest"][-1]
+    got = {f["path"]: f["sha256"] for f in entry["files"]}
+    raw = ws / "data" / "raw"
+    assert got == {name: hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in EXPECTED}
