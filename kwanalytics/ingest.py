@@ -36,7 +36,7 @@ from .safety import to_safe_csv
 from .settings import fold, load_settings
 from .store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
 from .validate import (Problems, VocabularyNote, derive_period, folded_names, isin, parse_problems,
-                       schema_problems, vocabulary_problems)
+                       schema_problems, spread, vocabulary_problems)
 
 
 @dataclass
@@ -215,8 +215,8 @@ def _as_text(values: pd.Series) -> pd.Series:
     of ratings has a few hundred dates): the same text, so a derived id never changes between runs or versions."""
     if values.dtype.kind != "M" and str(values.dtype) not in ("Int64", "boolean"):
         return values.astype("str")
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return pd.Series(pd.Series(uniques).astype("str").to_numpy()[codes], index=values.index, dtype="str")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # a missing value stays missing
+    return spread(codes, pd.Series(uniques).astype("str").tolist(), values.index)
 
 
 def _content_hash(frame: pd.DataFrame) -> np.ndarray:

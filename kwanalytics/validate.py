@@ -31,25 +31,20 @@ class Problems:
 
     def add(self, mask, message) -> None:
         """Add ``message`` (a str, or a Series of str aligned with ``mask``) to every row where ``mask``."""
-        mask = np.asarray(mask, dtype=bool)
-        idx = np.flatnonzero(mask)
-        if not len(idx):
-            return
-        if isinstance(message, pd.Series):
-            texts = message.to_numpy()[idx]
-        else:
-            texts = [message] * len(idx)
-        for i, t in zip(idx.tolist(), texts):
-            self.reasons.setdefault(i, []).append(str(t))
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if len(idx):
+            self._append(idx, message.to_numpy()[idx] if isinstance(message, pd.Series) else [message] * len(idx))
 
     def add_each(self, mask, values: pd.Series, before: str, after: str) -> None:
         """``before 'value' after`` for every row where ``mask``, the value quoted (and cut short when long). The
         text is built for those rows only: a trust's export has few bad rows and hundreds of thousands of good."""
         idx = np.flatnonzero(np.asarray(mask, dtype=bool))
         if len(idx):
-            texts = (before + _quoted(values.iloc[idx]) + after).tolist()
-            for i, t in zip(idx.tolist(), texts):
-                self.reasons.setdefault(i, []).append(t)
+            self._append(idx, (before + _quoted(values.iloc[idx]) + after).tolist())
+
+    def _append(self, idx: np.ndarray, texts) -> None:
+        for i, t in zip(idx.tolist(), texts):
+            self.reasons.setdefault(i, []).append(str(t))
 
     def mask(self) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)
