@@ -45,7 +45,7 @@ def naive(workspace, ids, out_dir: Path) -> float:
 
 
 def batch(workspace, ids) -> float:
-    from kwanalytics.reports import render_reports
+    from kwanalytics.render.reports import render_reports
 
     t0 = time.perf_counter()
     failures = render_reports(workspace, "student", students=ids, console=None)

@@ -46,11 +46,11 @@ def _child(step: str, workspace: str, extra: dict) -> dict:
         np.sort(np.random.default_rng(0).random(5_000_000))
         out["numpy_s"] = time.perf_counter() - t1
     elif step == "demo":
-        from kwanalytics.demo import write_demo
+        from kwanalytics.demo.school import write_demo
 
         write_demo(workspace, students=extra["students"], seed=2026, console=None)
     elif step == "ingest":
-        from kwanalytics.ingest import run_ingest
+        from kwanalytics.ingest.pipeline import run_ingest
 
         t0 = time.perf_counter()  # imports are not ingest's work
         run_ingest(workspace, write=True, rebuild=True, console=None)
@@ -65,33 +65,33 @@ def _child(step: str, workspace: str, extra: dict) -> dict:
         cal = calendar_for(tables, settings)
         t0 = time.perf_counter()
         if step == "impact":
-            from kwanalytics.impact import enrolment_impact, programme_impact
+            from kwanalytics.metrics.impact import enrolment_impact, programme_impact
 
             enrol = enrolment_impact(tables, cal, settings)
             programme_impact(enrol, tables, settings)
             out["rows"] = len(enrol)
         elif step == "watchlist":
-            from kwanalytics.patterns import watchlist
+            from kwanalytics.metrics.patterns import watchlist
 
             out["rows"] = len(watchlist(tables["incidents"], cal, settings, interventions=tables["interventions"]))
         elif step == "targets":
-            from kwanalytics.targets import target_progress, tscores
+            from kwanalytics.metrics.targets import target_progress, tscores
 
             target_progress(tables["targets"], tables["target_ratings"])
             out["rows"] = len(tscores(tables["targets"], tables["target_ratings"], settings.term_dates))
         else:
-            from kwanalytics.sessions import budget_summary, session_summary
+            from kwanalytics.metrics.sessions import budget_summary, session_summary
 
             out["rows"] = len(session_summary(tables["sessions"]))
             budget_summary(tables)
     elif step == "cohort_report":
-        from kwanalytics.reports import render_reports
+        from kwanalytics.render.reports import render_reports
 
         t0 = time.perf_counter()
         render_reports(workspace, "cohort", console=None)
         out["mib"] = (Path(workspace) / "reports/cohort.html").stat().st_size / 2**20
     elif step == "patterns_report":
-        from kwanalytics.reports import render_reports
+        from kwanalytics.render.reports import render_reports
 
         t0 = time.perf_counter()
         render_reports(workspace, "patterns", console=None)

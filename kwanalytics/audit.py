@@ -13,7 +13,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
+from kwanalytics import __version__
 
 
 def audit_path(workspace) -> Path:

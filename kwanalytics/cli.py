@@ -17,7 +17,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from .errors import KwaError
+from kwanalytics.errors import KwaError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="kwanalytics: evidence of progress from key-work sessions and behaviour records.")
@@ -36,7 +36,7 @@ class OutputFormat(str, Enum):
 def _date(value: Optional[str], flag: str) -> Optional[date]:
     if value is None:
         return None
-    from .parsing import parse_date_text
+    from kwanalytics.ingest.parsing import parse_date_text
 
     parsed = parse_date_text(value)
     if parsed is None:
@@ -46,7 +46,7 @@ def _date(value: Optional[str], flag: str) -> Optional[date]:
 
 
 def _emit(frame, fmt: OutputFormat, title: str) -> None:
-    from .output import print_frame
+    from kwanalytics.output import print_frame
 
     print_frame(frame, fmt.value, title, console)
 
@@ -56,7 +56,7 @@ def demo(workspace: Path = WorkspaceOpt,
          students: int = typer.Option(60, "--students", min=1, max=100_000, help="How many pupils."),
          seed: int = typer.Option(2026, "--seed", help="The same seed gives the same files.")):
     """Write a realistic synthetic school year into WORKSPACE/data/raw (no real pupil data)."""
-    from .demo import write_demo
+    from kwanalytics.demo.school import write_demo
 
     result = write_demo(workspace, students=students, seed=seed, console=console)
     raise typer.Exit(0 if result is None else getattr(result, "exit_code", 0))
@@ -69,7 +69,7 @@ def ingest(workspace: Path = WorkspaceOpt,
            rebuild: bool = typer.Option(False, "--rebuild", help="Discard the processed tables and rebuild them "
                                         "from data/raw.")):
     """Read every export under WORKSPACE/data/raw, validate it and store it in WORKSPACE/data/processed."""
-    from .ingest import run_ingest
+    from kwanalytics.ingest.pipeline import run_ingest
 
     result = run_ingest(workspace, profile=profile, write=True, rebuild=rebuild, console=console)
     raise typer.Exit(result.exit_code)
@@ -79,7 +79,7 @@ def ingest(workspace: Path = WorkspaceOpt,
 def validate(workspace: Path = WorkspaceOpt,
              profile: Optional[str] = typer.Option(None, "--profile", help="Force one source profile.")):
     """Check the exports under WORKSPACE/data/raw like `ingest`, without writing the processed tables."""
-    from .ingest import run_ingest
+    from kwanalytics.ingest.pipeline import run_ingest
 
     result = run_ingest(workspace, profile=profile, write=False, console=console)
     raise typer.Exit(result.exit_code)
@@ -97,7 +97,7 @@ def impact(workspace: Path = WorkspaceOpt,
            by: ImpactBy = typer.Option(ImpactBy.enrolment, "--by"),
            fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
     """Incidents before and during each intervention, with rate ratios, NAP, Tau-U and a verdict."""
-    from .impact import impact_report
+    from kwanalytics.evidence.listings import impact_report
 
     frame, title = impact_report(workspace, as_of=_date(as_of, "--as-of"), by=by.value)
     _emit(frame, fmt, title)
@@ -108,7 +108,7 @@ def watchlist(workspace: Path = WorkspaceOpt,
               as_of: Optional[str] = typer.Option(None, "--as-of", help="Look at incidents up to this date."),
               fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
     """Pupils with repeated patterns of behaviour, with the evidence and a suggested next step."""
-    from .patterns import watchlist_report
+    from kwanalytics.evidence.listings import watchlist_report
 
     frame, title = watchlist_report(workspace, as_of=_date(as_of, "--as-of"))
     _emit(frame, fmt, title)
@@ -138,7 +138,7 @@ def report(kind: ReportKind = typer.Argument(..., help="student, cohort, pattern
            fmt: Optional[List[ReportFormat]] = typer.Option(None, "--format", help="html (default), docx, pdf; "
                                                             "repeat for several.")):
     """Render reports as self-contained HTML under WORKSPACE/reports (they open offline)."""
-    from .reports import render_reports
+    from kwanalytics.render.reports import render_reports
 
     failures = render_reports(workspace, kind.value, students=student or None,
                               since=_date(since, "--since"), until=_date(until, "--until"),
@@ -152,7 +152,7 @@ def pseudonymise(workspace: Path = WorkspaceOpt,
                  salt_file: Optional[Path] = typer.Option(None, "--salt-file", help="The school's secret salt "
                                                           "(default: WORKSPACE/.kwa-salt, made on first use).")):
     """Copy a workspace's processed tables for an external analyst, with stable salted pupil ids and no names."""
-    from .privacy import pseudonymise_workspace
+    from kwanalytics.evidence.privacy import pseudonymise_workspace
 
     pseudonymise_workspace(workspace, out, salt_file=salt_file, console=console)
 

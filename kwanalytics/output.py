@@ -8,7 +8,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from .safety import to_safe_csv
+from kwanalytics.safety import to_safe_csv
 
 
 def print_frame(frame: pd.DataFrame, fmt: str, title: str, console: Console) -> None:

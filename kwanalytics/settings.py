@@ -17,9 +17,9 @@ import yaml
 # libyaml's C loader when present: the same safe subset of YAML, several times faster.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-from .errors import WorkspaceError
+from kwanalytics.errors import WorkspaceError
 
-DEFAULT_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+from kwanalytics.resources import SCHEMAS as DEFAULT_SCHEMAS
 
 
 def fold(text: str) -> str:

@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contracts import TABLES, empty_frame
-from .errors import WorkspaceError
+from kwanalytics.schema.contracts import TABLES, empty_frame
+from kwanalytics.errors import WorkspaceError
 
 PRIVATE = 0o600
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kwanalytics.contracts import empty_frame
+from kwanalytics.schema.contracts import empty_frame
 from kwanalytics.store import write_table
 
 PUPILS = [("S001", "Alice Smith", "Year 9", "SEMH"), ("S002", "Ben Jones", "Year 9", "SEMH"),
@@ -113,7 +113,7 @@ def report_workspace(tmp_path_factory):
 @pytest.fixture(scope="session")
 def rendered_reports(tmp_path_factory):
     """Every kind of report rendered in ONE batch (one warm kernel) on a copy of the synthetic workspace."""
-    from kwanalytics.reports import render_reports
+    from kwanalytics.render.reports import render_reports
 
     ws = tmp_path_factory.mktemp("rendered_ws")
     build_workspace(ws)

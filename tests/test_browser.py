@@ -3,7 +3,7 @@
 nbconvert can silently drop plotly charts (papermill leaves only plotly's JSON mimetype, which nbconvert does not
 draw), so the HTML is checked in a browser, not in the notebook: every chart div must hold a drawn SVG
 (``svg.main-svg``) with plotted traces. Chromium runs with no network (``unshare -rn`` where allowed, otherwise
-dead DNS and a dead proxy: kwanalytics.pdf.chromium_command), so a chart that needed a CDN would not draw.
+dead DNS and a dead proxy: kwanalytics.render.pdf.chromium_command), so a chart that needed a CDN would not draw.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("reports")]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 try:  # the patterns report has its two heatmaps once the patterns analysis is installed
-    import kwanalytics.patterns  # noqa: F401
+    import kwanalytics.metrics.patterns  # noqa: F401
 
     PATTERN_CHARTS = 2
 except ImportError:
@@ -29,7 +29,7 @@ TRACES = re.compile(r'class="[^"]*\b(?:trace|bars|heatmaplayer|hm|scatterlayer|b
 
 
 def dump_dom(path) -> str:
-    from kwanalytics.pdf import chromium_command
+    from kwanalytics.render.pdf import chromium_command
 
     with tempfile.TemporaryDirectory(prefix="kwa-browser-test-") as profile:
         cmd = chromium_command(CHROMIUM, profile, "--virtual-time-budget=15000", "--dump-dom",

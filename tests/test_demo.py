@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from scipy.stats import kendalltau
 
 from kwanalytics.calendar import from_term_dates
-from kwanalytics.demo import (ARBOR_INCIDENT_HEADER, ARBOR_INTERVENTION_HEADER, FILES, KIND_PER_60, planted_counts,
+from kwanalytics.demo.school import (ARBOR_INCIDENT_HEADER, ARBOR_INTERVENTION_HEADER, FILES, KIND_PER_60, planted_counts,
                               write_demo)
 from kwanalytics.settings import load_settings
 
@@ -316,7 +316,7 @@ def test_truth_file_matches_the_result(demo):
 
 @pytest.mark.parametrize("students", [1, 5, 20])
 def test_tiny_schools_still_make_every_file(students):
-    from kwanalytics.demo import build_demo
+    from kwanalytics.demo.school import build_demo
 
     frames, truth = build_demo(students, seed=3)
     assert set(frames) == set(FILES)
@@ -333,7 +333,7 @@ def test_names_cannot_be_mistaken_for_other_words():
     "no other pupil's name appears in this report" untestable."""
     import re
 
-    import kwanalytics.demo as demo
+    import kwanalytics.demo.school as demo
 
     first, surnames = set(demo.FIRST_NAMES), set(demo.SURNAMES)
     staff = {w for name in demo.KEY_WORKERS + demo.TEACHERS for w in name.split()}
@@ -344,7 +344,7 @@ def test_names_cannot_be_mistaken_for_other_words():
     words = set(re.findall(r"[a-z]+", texts.lower()))
     assert not first & surnames and not (first | surnames) & staff
     assert not {n.lower() for n in first | surnames} & words
-    frames, _ = __import__("kwanalytics.demo", fromlist=["build_demo"]).build_demo(60, seed=11)
+    frames, _ = __import__("kwanalytics.demo.school", fromlist=["build_demo"]).build_demo(60, seed=11)
     assert frames["students"]["display_name"].str.split().str[0].is_unique  # 60 different first names
 
 

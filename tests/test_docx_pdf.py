@@ -22,15 +22,16 @@ import plotly
 import pytest
 from docx import Document
 
-from kwanalytics import charts, docpack
+from kwanalytics.evidence import charts
+from kwanalytics.render import docpack
 from kwanalytics.errors import WorkspaceError
-from kwanalytics.pdf import print_pdf
-from kwanalytics.pupil import EvidencePack
+from kwanalytics.render.pdf import print_pdf
+from kwanalytics.evidence.pupil import EvidencePack
 
 HAVE_CHROMIUM = any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
 HAVE_PDFTOPPM = shutil.which("pdftoppm") is not None
 needs_browser = pytest.mark.skipif(not HAVE_CHROMIUM, reason="chromium is not installed (make browser)")
-ASSETS = Path(docpack.__file__).with_name("report_assets")
+ASSETS = Path(docpack.__file__).with_name("assets")
 CHART_BLUE = (0x00, 0x72, 0xB2)  # charts.COLOURS[0], used by no text or border in the report
 
 
@@ -406,7 +407,7 @@ def test_pdf_of_a_missing_report_is_a_clear_error(tmp_path):
 
 def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
     """Rows typed as store.read_table gives them (contracts.empty_frame's dtypes)."""
-    from kwanalytics.contracts import empty_frame
+    from kwanalytics.schema.contracts import empty_frame
 
     empty = empty_frame(table)
     frame = pd.DataFrame(rows, columns=empty.columns)
@@ -455,7 +456,7 @@ def synthetic_tables() -> dict[str, pd.DataFrame]:
 
 @needs_browser
 def test_real_evidence_packs_for_a_busy_and_an_empty_pupil(tmp_path):
-    from kwanalytics.pupil import evidence_pack
+    from kwanalytics.evidence.pupil import evidence_pack
     from kwanalytics.settings import load_settings
 
     import kaleido
@@ -518,7 +519,7 @@ class _AllTables(_TableParser):
 def test_render_reports_writes_word_and_pdf_with_the_html_reports_figures(tmp_path):
     from conftest import build_workspace
 
-    from kwanalytics.reports import render_reports
+    from kwanalytics.render.reports import render_reports
 
     build_workspace(tmp_path)
     failures = render_reports(tmp_path, "student", students=["S001", "S005"], formats=("html", "docx", "pdf"))

@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pytest
 
-from kwanalytics import effect_sizes as es
+from kwanalytics.metrics import effect_sizes as es
 
 A = [20, 20, 26, 25, 22, 23]
 B = [28, 25, 24, 27, 30, 30, 29]

@@ -59,7 +59,7 @@ def test_second_ingest_changes_nothing(demo):
 
 
 def test_impact_separates_improvers_from_no_change(demo):
-    from kwanalytics.impact import enrolment_impact
+    from kwanalytics.metrics.impact import enrolment_impact
 
     ws, _, truth = demo
     tables, settings = load_tables(ws), load_settings(ws)
@@ -75,7 +75,7 @@ def test_impact_separates_improvers_from_no_change(demo):
 
 
 def test_watchlist_finds_every_planted_pattern_and_no_scattered_pupil(demo):
-    from kwanalytics.patterns import watchlist
+    from kwanalytics.metrics.patterns import watchlist
 
     ws, _, truth = demo
     tables, settings = load_tables(ws), load_settings(ws)

@@ -222,7 +222,7 @@ def _ingest(ws: Path, *extra: str) -> subprocess.CompletedProcess:
 
 def test_ingest_killed_mid_run_leaves_previous_tables_whole(tmp_path):
     """`kwa ingest` killed with SIGKILL while it writes: every table is the previous one or the complete new one."""
-    pytest.importorskip("kwanalytics.ingest")
+    pytest.importorskip("kwanalytics.ingest.pipeline")
     n = 100_000
     _raw_incidents(tmp_path, n, "A")
     first = _ingest(tmp_path)
@@ -266,7 +266,7 @@ def test_ingest_killed_mid_run_leaves_previous_tables_whole(tmp_path):
 
 
 def test_rebuild_recovers_from_a_damaged_table(tmp_path):
-    pytest.importorskip("kwanalytics.ingest")
+    pytest.importorskip("kwanalytics.ingest.pipeline")
     _raw_incidents(tmp_path, 50, "A")
     assert _ingest(tmp_path).returncode in (0, 1)
     path = tmp_path / "data" / "processed" / "incidents.parquet"
@@ -281,7 +281,7 @@ def test_rebuild_recovers_from_a_damaged_table(tmp_path):
 
 
 def test_half_copied_xlsx_is_reported_not_half_read(tmp_path):
-    pytest.importorskip("kwanalytics.ingest")
+    pytest.importorskip("kwanalytics.ingest.pipeline")
     from openpyxl import Workbook
 
     raw = tmp_path / "data" / "raw"
@@ -304,7 +304,7 @@ def test_half_copied_xlsx_is_reported_not_half_read(tmp_path):
 
 
 def test_unreadable_export_is_reported_others_ingested(tmp_path, monkeypatch):
-    ingest = pytest.importorskip("kwanalytics.ingest")
+    ingest = pytest.importorskip("kwanalytics.ingest.pipeline")
     import builtins
     import io as _io
 
@@ -345,7 +345,7 @@ def test_folders_we_make_are_owner_only(tmp_path):
 
 
 def test_everything_ingest_writes_is_owner_only(tmp_path):
-    pytest.importorskip("kwanalytics.ingest")
+    pytest.importorskip("kwanalytics.ingest.pipeline")
     _raw_incidents(tmp_path, 30, "A")
     with open(tmp_path / "data" / "raw" / "incidents.csv", "a") as fh:
         fh.write("BAD1,S001,not a date,Dysregulation,2,Classroom,x\n")  # so a rejected-rows file is written too

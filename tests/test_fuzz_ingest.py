@@ -26,7 +26,7 @@ from rich.console import Console
 
 from kwanalytics.errors import KwaError
 
-ingest = pytest.importorskip("kwanalytics.ingest")
+ingest = pytest.importorskip("kwanalytics.ingest.pipeline")
 
 ENV = {**os.environ, "COLUMNS": "400"}
 KWA = str(Path(sys.executable).with_name("kwa"))

@@ -16,7 +16,8 @@ import sys
 import pandas as pd
 import pytest
 
-from kwanalytics import safety, store
+from kwanalytics import safety
+from kwanalytics import store
 from kwanalytics.output import print_frame
 
 ENV = {**os.environ, "COLUMNS": "400"}
@@ -140,7 +141,7 @@ def test_html_escape(payload):
 
 
 def test_report_tables_escape_cells():
-    charts = pytest.importorskip("kwanalytics.charts")
+    charts = pytest.importorskip("kwanalytics.evidence.charts")
     html = charts.table_html(pd.DataFrame({"notes": HTML_PAYLOADS, "<b>col</b>": range(len(HTML_PAYLOADS))}))
     for payload in HTML_PAYLOADS + ["<b>col</b>"]:
         assert payload not in html
@@ -148,7 +149,7 @@ def test_report_tables_escape_cells():
 
 
 def test_report_figures_cannot_close_their_script():
-    charts = pytest.importorskip("kwanalytics.charts")
+    charts = pytest.importorskip("kwanalytics.evidence.charts")
     import plotly.graph_objects as go
 
     fig = go.Figure(go.Bar(x=["</script><script>alert(1)</script>"], y=[1], hovertext=[HTML_PAYLOADS[1]]))
@@ -181,7 +182,7 @@ def _hostile_workspace(ws):
 @pytest.mark.parametrize("command", [["impact", "--format", "csv"], ["impact", "--by", "programme", "--format", "csv"],
                                      ["watchlist", "--format", "csv"]])
 def test_command_csv_is_inert(tmp_path, command):
-    module = {"impact": "kwanalytics.impact", "watchlist": "kwanalytics.patterns"}[command[0]]
+    module = {"impact": "kwanalytics.metrics.impact", "watchlist": "kwanalytics.metrics.patterns"}[command[0]]
     pytest.importorskip(module)
     _hostile_workspace(tmp_path)
     proc = subprocess.run([sys.executable, "-m", "kwanalytics.cli", *command, "-w", str(tmp_path)],
@@ -221,7 +222,7 @@ def _assert_only_escaped(html: str, where: str) -> None:
 
 
 def test_reports_show_payloads_only_as_text(tmp_path):
-    reports = pytest.importorskip("kwanalytics.reports")
+    reports = pytest.importorskip("kwanalytics.render.reports")
     _hostile_school(tmp_path)
     failures = reports.render_reports(tmp_path, "student", students=["S001"])
     assert not failures, failures
@@ -232,8 +233,8 @@ def test_reports_show_payloads_only_as_text(tmp_path):
 
 
 def test_patterns_report_shows_payloads_only_as_text(tmp_path):
-    reports = pytest.importorskip("kwanalytics.reports")
-    pytest.importorskip("kwanalytics.patterns")
+    reports = pytest.importorskip("kwanalytics.render.reports")
+    pytest.importorskip("kwanalytics.metrics.patterns")
     _hostile_school(tmp_path)
     failures = reports.render_reports(tmp_path, "patterns")
     assert not failures, failures
@@ -243,7 +244,7 @@ def test_patterns_report_shows_payloads_only_as_text(tmp_path):
 # ------------------------------------------------------------------------------------------------ ingest outputs
 
 def test_validation_page_and_rejected_csv_keep_payloads_inert(tmp_path):
-    pytest.importorskip("kwanalytics.ingest")
+    pytest.importorskip("kwanalytics.ingest.pipeline")
     raw = tmp_path / "data" / "raw"
     raw.mkdir(parents=True)
     (raw / "students.csv").write_text("student_id,display_name\nS001,Tom Hill\nS002,Amira Khan\n")
@@ -275,9 +276,9 @@ def test_demo_hostile_text_is_stored_as_typed_and_shown_inert(tmp_path):
     """The demo plants a formula in an Arbor narrative and a script tag in a session note (demo_truth.json)."""
     import json
 
-    pytest.importorskip("kwanalytics.demo")
-    pytest.importorskip("kwanalytics.ingest")
-    reports = pytest.importorskip("kwanalytics.reports")
+    pytest.importorskip("kwanalytics.demo.school")
+    pytest.importorskip("kwanalytics.ingest.pipeline")
+    reports = pytest.importorskip("kwanalytics.render.reports")
     kwa = [sys.executable, "-m", "kwanalytics.cli"]
     subprocess.run([*kwa, "demo", "-w", str(tmp_path)], check=True, capture_output=True, env=ENV)
     proc = subprocess.run([*kwa, "ingest", "-w", str(tmp_path)], capture_output=True, text=True, env=ENV)

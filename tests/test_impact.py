@@ -12,8 +12,8 @@ import pytest
 from scipy.stats import binomtest
 
 from kwanalytics.calendar import SchoolCalendar
-from kwanalytics.contracts import empty_frame
-from kwanalytics.impact import (FEWER, MORE, NO_CLEAR, TOO_LITTLE, enrolment_impact, programme_impact,
+from kwanalytics.schema.contracts import empty_frame
+from kwanalytics.metrics.impact import (FEWER, MORE, NO_CLEAR, TOO_LITTLE, enrolment_impact, programme_impact,
                                 programme_sessions, rate_ratio_ci, records_start)
 from kwanalytics.settings import load_settings
 
@@ -231,12 +231,12 @@ def test_programme_aggregation(settings, monkeypatch):
     assert dict(zip(enrol["enrolment_id"], enrol["verdict"])) == {
         "EA": FEWER, "EZ": FEWER, "EB": NO_CLEAR, "EC": MORE, "ED": TOO_LITTLE}
     # The criteria helper is stubbed so that this test checks only the counting (EA meets exit, EB does not).
-    stub = types.ModuleType("kwanalytics.criteria")
+    stub = types.ModuleType("kwanalytics.metrics.criteria")
     stub.criteria_status = lambda incidents, interventions, calendar, settings, as_of=None: pd.DataFrame({
         "student_id": ["A", "B", "Q"], "programme": ["Travel Training", "Travel Training", "Anger Management"],
         "enrolment_id": ["EA", "EB", np.nan], "enrolled": [True, True, False], "meets_entry": [True, True, True],
         "meets_exit": [True, False, True], "evidence": ["", "", ""]})
-    monkeypatch.setitem(sys.modules, "kwanalytics.criteria", stub)
+    monkeypatch.setitem(sys.modules, "kwanalytics.metrics.criteria", stub)
     out = programme_impact(enrol, t, settings, as_of=END).set_index("programme")
     tt = out.loc["Travel Training"]
     assert tt["pupils"] == 4
@@ -278,8 +278,8 @@ def test_three_thousand_pupils_take_seconds(settings):
     assert len(out) == 3 * n and out["verdict"].isin([FEWER, NO_CLEAR, MORE, TOO_LITTLE]).all()
     assert elapsed < 20, elapsed
     # The one-pass NAP and Tau-U agree with effect_sizes' own functions, enrolment by enrolment.
-    from kwanalytics import effect_sizes
-    from kwanalytics.impact import _assign, _weekly_rates, _windows
+    from kwanalytics.metrics import effect_sizes
+    from kwanalytics.metrics.impact import _assign, _weekly_rates, _windows
 
     enr = _windows(t["interventions"], CAL, t, 30, END)
     weeks = _weekly_rates(enr, _assign(t["incidents"], "occurred_at", enr), CAL)
@@ -313,14 +313,15 @@ def test_baseline_never_reaches_before_the_records_begin(settings):
 def test_exit_criteria_left_empty_without_the_criteria_module(settings, monkeypatch):
     t = _programme_case(settings)
     enrol = enrolment_impact(t, CAL, settings, as_of=END)
-    monkeypatch.setitem(sys.modules, "kwanalytics.criteria", None)  # import fails as if the module were absent
+    monkeypatch.setitem(sys.modules, "kwanalytics.metrics.criteria", None)  # import fails as if the module were absent
     out = programme_impact(enrol, t, settings, as_of=END)
     assert out["exit_criteria_met"].isna().all()
 
 
 def test_impact_report_names_its_calendar_and_date(settings, tmp_path):
     from kwanalytics.errors import InputError
-    from kwanalytics.impact import REPORT_COLUMNS, impact_report
+    from kwanalytics.evidence.listings import impact_report
+    from kwanalytics.metrics.impact import REPORT_COLUMNS
     from kwanalytics.store import write_table
 
     t = _programme_case(settings)

@@ -22,7 +22,7 @@ import pytest
 from openpyxl import Workbook
 from rich.console import Console
 
-from kwanalytics.ingest import run_ingest
+from kwanalytics.ingest.pipeline import run_ingest
 
 KWA = str(Path(sys.executable).with_name("kwa"))
 ARBOR_HEADER = ("Behaviour Incident ID,Student ID,Student,Incident Datetime,Behaviour,Location,Lesson,Severity,"
@@ -383,7 +383,7 @@ def test_repeated_keys_out_of_order_are_counted_once_and_conflicts_name_the_firs
 def test_derived_ids_do_not_change_between_versions():
     """A stored table's derived ids must match the next run's, or every re-ingested row would be stored twice:
     these ids were computed by the earlier implementation (astype("str") of every column, then hashed)."""
-    from kwanalytics.ingest import _derive_key
+    from kwanalytics.ingest.pipeline import _derive_key
 
     T = pd.Timestamp
     frame = pd.DataFrame({"rating_id": pd.Series([None, None, None], dtype="str"),

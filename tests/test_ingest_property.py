@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from kwanalytics.errors import KwaError
-from kwanalytics.ingest import run_ingest
+from kwanalytics.ingest.pipeline import run_ingest
 
 FAST = settings(max_examples=20, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

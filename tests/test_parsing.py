@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kwanalytics.parsing import parse_column, parse_date_text
-from kwanalytics.readers import decode
-from kwanalytics.validate import derive_period
+from kwanalytics.ingest.parsing import parse_column, parse_date_text
+from kwanalytics.ingest.readers import decode
+from kwanalytics.ingest.validate import derive_period
 from kwanalytics.settings import load_settings
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from kwanalytics.calendar import from_term_dates
-from kwanalytics.criteria import criteria_status
-from kwanalytics.patterns import hotspots, watchlist
+from kwanalytics.metrics.criteria import criteria_status
+from kwanalytics.metrics.patterns import hotspots, watchlist
 from kwanalytics.settings import load_settings
 
 SETTINGS = load_settings()

@@ -8,7 +8,8 @@ import sys
 import pandas as pd
 import pytest
 
-from kwanalytics import privacy, store
+from kwanalytics.evidence import privacy
+from kwanalytics import store
 from kwanalytics.errors import InputError, WorkspaceError
 
 KEY = bytes(range(16))  # 000102...0f

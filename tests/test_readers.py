@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from kwanalytics import readers
+from kwanalytics.ingest import readers
 
 
 def _big_csv(blank_line_at=None) -> str:

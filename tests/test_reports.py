@@ -16,8 +16,8 @@ import pytest
 
 from conftest import NAMES, PUPILS
 from kwanalytics import audit
-from kwanalytics.charts import table_html
-from kwanalytics.reports import NOTEBOOKS, is_offline
+from kwanalytics.evidence.charts import table_html
+from kwanalytics.render.reports import NOTEBOOKS, is_offline
 
 pytestmark = pytest.mark.xdist_group("reports")
 
@@ -87,9 +87,9 @@ def test_cohort_uses_pseudonyms_and_suppresses_small_groups(rendered_reports):
         assert words(text, sid) == 0 and words(text, name) == 0
     assert re.search(r"P-[0-9a-f]{8}", text)
     # Anger Management has one pupil: its row is shown with its counts suppressed, its enrolment not listed.
-    from kwanalytics.cohort import cohort_sections
-    from kwanalytics.engine import workspace_data
-    from kwanalytics.privacy import load_salt
+    from kwanalytics.evidence.cohort import cohort_sections
+    from kwanalytics.render.engine import workspace_data
+    from kwanalytics.evidence.privacy import load_salt
 
     tables, settings, calendar = workspace_data(ws)
     report = cohort_sections(tables, settings, calendar, load_salt(ws))
@@ -119,8 +119,8 @@ def test_notebooks_committed_without_outputs():
 
 
 def test_evidence_pack_counts(report_workspace):
-    from kwanalytics.engine import workspace_data
-    from kwanalytics.pupil import evidence_pack
+    from kwanalytics.render.engine import workspace_data
+    from kwanalytics.evidence.pupil import evidence_pack
 
     tables, settings, calendar = workspace_data(report_workspace)
     pack = evidence_pack(tables, settings, "S001", calendar=calendar)
@@ -146,7 +146,7 @@ def test_tables_escape_hostile_text():
 
 
 def test_warm_kernel_resets_between_notebooks_and_survives_a_failure(report_workspace):
-    from kwanalytics.engine import CellError, WarmKernel
+    from kwanalytics.render.engine import CellError, WarmKernel
 
     def nb(*sources):
         return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
@@ -164,7 +164,7 @@ def test_warm_kernel_resets_between_notebooks_and_survives_a_failure(report_work
 
 def test_unknown_pupil_is_a_clear_error(report_workspace):
     from kwanalytics.errors import InputError
-    from kwanalytics.reports import render_reports
+    from kwanalytics.render.reports import render_reports
 
     with pytest.raises(InputError, match="No pupil with id S999"):
         render_reports(report_workspace, "student", students=["S999"])
@@ -177,7 +177,7 @@ def test_no_other_pupil_name_in_any_report_on_the_demo_data(tmp_path):
     import subprocess
     import sys
 
-    from kwanalytics.reports import render_reports
+    from kwanalytics.render.reports import render_reports
     from kwanalytics.store import read_table
 
     kwa = str(Path(sys.executable).with_name("kwa"))
@@ -199,7 +199,7 @@ def test_no_other_pupil_name_in_any_report_on_the_demo_data(tmp_path):
 def test_a_failing_pupil_does_not_stop_the_batch(report_workspace, tmp_path, monkeypatch):
     import shutil
 
-    from kwanalytics import reports
+    from kwanalytics.render import reports
 
     ws = tmp_path / "ws"
     shutil.copytree(report_workspace / "data", ws / "data")

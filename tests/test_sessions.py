@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kwanalytics.sessions import (budget_summary, offsite_without_ra, outdated_risk_assessments,
+from kwanalytics.metrics.sessions import (budget_summary, offsite_without_ra, outdated_risk_assessments,
                                   session_summary)
 from kwanalytics.settings import load_settings
 
@@ -136,7 +136,7 @@ def test_empty_inputs_give_empty_frames():
 def test_engagement_trend_is_scipys_theil_sen_slope_for_every_pupil():
     # The trend is computed for all pupils at once without scipy's per-call overhead: it must still be
     # scipy.stats.theilslopes (ties, flat runs and very short series included).
-    from kwanalytics.sessions import _engagement_trends
+    from kwanalytics.metrics.sessions import _engagement_trends
 
     rng = np.random.default_rng(7)
     rows = []

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kwanalytics.targets import ALL_AREAS, gas_tscore, target_progress, tscores
+from kwanalytics.metrics.targets import ALL_AREAS, gas_tscore, target_progress, tscores
 
 SEMH = "SEMH"
 CI = "Communication and Interaction"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from .contracts import TABLES
-from .errors import WorkspaceError
-from .settings import SAFE_LOADER, Settings, fold
+from kwanalytics.schema.contracts import TABLES
+from kwanalytics.errors import WorkspaceError
+from kwanalytics.settings import SAFE_LOADER, Settings, fold
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .calendar import SchoolCalendar
-from .parsing import map_distinct
-from .settings import fold
+from kwanalytics.calendar import SchoolCalendar
+from kwanalytics.ingest.parsing import map_distinct
+from kwanalytics.settings import fold
 
 COLUMNS = ["student_id", "programme", "enrolment_id", "enrolled", "meets_entry", "meets_exit", "evidence"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import charts
-from .calendar import weekly_counts
+from kwanalytics.evidence import charts
+from kwanalytics.calendar import weekly_counts
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -28,7 +28,7 @@ class Section:
     summary: list[str] = field(default_factory=list)
 
     def run(self, key: str, fn) -> None:
-        from .pupil import run_section
+        from kwanalytics.evidence.pupil import run_section
 
         run_section(key, fn, self.tables, self.notes)
 
@@ -38,14 +38,14 @@ class Section:
 
 
 def _pseudo(ids: pd.Series, salt: bytes) -> pd.Series:
-    from .privacy import pseudonym
+    from kwanalytics.evidence.privacy import pseudonym
 
     return ids.map(lambda s: pseudonym(s, salt) if isinstance(s, str) else s)
 
 
 def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -> Section:
     """Impact per programme, target attainment, incidents per school week, cost per programme and per pupil."""
-    from .privacy import suppress_small_groups
+    from kwanalytics.evidence.privacy import suppress_small_groups
 
     out = Section()
     k = settings.min_group_size
@@ -54,7 +54,7 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
 
     def programmes():
         nonlocal enrol
-        from .impact import enrolment_impact, programme_impact
+        from kwanalytics.metrics.impact import enrolment_impact, programme_impact
 
         enrol = enrolment_impact(tables, calendar, settings, as_of=as_of)
         prog = programme_impact(enrol, tables, settings, as_of=as_of)
@@ -88,7 +88,7 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
                                "measured against each pupil's own baseline before the programme.")
 
     def attainment():
-        from .targets import tscores
+        from kwanalytics.metrics.targets import tscores
 
         ts = tscores(tables["targets"], tables["target_ratings"], settings.term_dates, as_of=as_of)
         ts = ts.loc[ts["area"] != "All areas"] if "area" in ts else ts
@@ -157,7 +157,7 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None) -> Section:
         incidents = incidents.loc[pd.to_datetime(incidents["occurred_at"]) < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
 
     def watch():
-        from .patterns import watchlist
+        from kwanalytics.metrics.patterns import watchlist
 
         w = watchlist(incidents, calendar, settings, as_of=as_of, interventions=tables["interventions"])
         out.tables["watchlist"] = w.loc[w["pattern"] != "escalation"].reset_index(drop=True)
@@ -167,7 +167,7 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None) -> Section:
                            if len(w) else "No pupil shows a repeated pattern that passes the thresholds.")
 
     def hot():
-        from .patterns import hotspots
+        from kwanalytics.metrics.patterns import hotspots
 
         wp = hotspots(incidents, calendar, settings, by="weekday_period")
         out.tables["hotspots_weekday_period"] = wp
@@ -187,7 +187,7 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None) -> Section:
         out.tables["hotspots_flagged"] = flagged
 
     def criteria():
-        from .criteria import criteria_status
+        from kwanalytics.metrics.criteria import criteria_status
 
         c = criteria_status(incidents, tables["interventions"], calendar, settings, as_of=as_of)
         out.tables["entry"] = c.loc[c["meets_entry"].fillna(False).astype(bool)

@@ -1,5 +1,5 @@
 """Checking parsed rows: types, required values and ranges (the contracts' pandera models, lazy, so every
-problem is found at once), the school's vocabularies, and the rules between tables of DESIGN.md.
+problem is found at once), the school's vocabularies, and the rules between tables of docs/design.md.
 
 Each check returns, per row, the reasons it fails, each naming the column, the value, what was expected and
 how to fix it. Work is vectorised: one boolean mask per rule, turned into text only for the failing rows.
@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandera.api.pandas.container import DataFrameSchema
 
-from .contracts import TABLES, Column
-from .parsing import EXPECTED
-from .settings import Settings, fold
+from kwanalytics.schema.contracts import TABLES, Column
+from kwanalytics.ingest.parsing import EXPECTED
+from kwanalytics.settings import Settings, fold
 
 
 @dataclass

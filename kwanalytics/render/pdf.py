@@ -2,7 +2,7 @@
 
 The PDF is the HTML report itself, printed: one source of truth for figures and words. The charts are drawn by
 plotly.js, so Chromium is given a virtual-time budget (``--virtual-time-budget``) that lets the page's scripts
-run to the end before it prints. Page breaks are steered by ``report_assets/print.css`` (the reports include
+run to the end before it prints. Page breaks are steered by ``render/assets/print.css`` (the reports include
 every .css file in that folder): a chart, a table or a figure is never cut in half.
 
 Network is off while printing: the report is self-contained, and a pupil's page must never fetch anything.
@@ -23,8 +23,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import WorkspaceError
-from .store import PRIVATE
+from kwanalytics.errors import WorkspaceError
+from kwanalytics.store import PRIVATE
 
 #: Where to look for a Chromium, in order. ``KWA_CHROMIUM`` (then ``BROWSER_PATH``, which kaleido's browser
 #: driver, choreographer, also honours) lets a school point at another Chromium-based browser.

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from .safety import escape
-from .store import atomic_write_text, reports_dir
+from kwanalytics.safety import escape
+from kwanalytics.store import atomic_write_text, reports_dir
 
 CSS = """body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:2rem;max-width:75rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;

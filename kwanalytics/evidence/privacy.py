@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contracts import TABLES
-from .errors import InputError, WorkspaceError
-from .store import atomic_write_text, processed_dir, read_table, table_path, write_table
+from kwanalytics.schema.contracts import TABLES
+from kwanalytics.errors import InputError, WorkspaceError
+from kwanalytics.store import atomic_write_text, processed_dir, read_table, table_path, write_table
 
 SALT_FILE = ".kwa-salt"
 REDACTED = "[another pupil]"
@@ -323,7 +323,7 @@ def pseudonymise_workspace(workspace, out, salt_file=None, console=None) -> Path
     ]
     readme = atomic_write_text(out / "README.txt", "\n".join(lines))
     try:
-        from .audit import record
+        from kwanalytics.audit import record
 
         record(workspace, "pseudonymise", out=str(out), tables=dict(written))
     except Exception:  # the audit log is helpful, never a reason to lose the copy just made

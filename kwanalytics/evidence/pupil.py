@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import charts
-from .calendar import SchoolCalendar, calendar_for, weekly_counts
+from kwanalytics.evidence import charts
+from kwanalytics.calendar import SchoolCalendar, calendar_for, weekly_counts
 
 SECTIONS = ("targets", "tscores", "sessions", "activities", "incidents_weekly", "patterns", "interventions",
             "restorative", "contacts", "budget")
@@ -84,7 +84,7 @@ def _window(frame: pd.DataFrame, col: str, since, until) -> pd.DataFrame:
 
 def _redactor(student_id: str, students: pd.DataFrame):
     try:
-        from .privacy import redact_peers
+        from kwanalytics.evidence.privacy import redact_peers
     except ImportError:  # privacy not installed: nothing free-text may then be shown
         return lambda s: s.map(lambda v: "[not shown]" if isinstance(v, str) else v)
     return lambda s: redact_peers(s, student_id, students)
@@ -119,7 +119,7 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     students = tables["students"]
     row = students.loc[students["student_id"] == student_id]
     if row.empty:
-        from .errors import InputError
+        from kwanalytics.errors import InputError
 
         raise InputError(f"There is no pupil with id {student_id!r} in the students table. Check the id "
                          "(ids are case-sensitive) or re-run `kwa ingest`.")
@@ -144,7 +144,7 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     ratings_upto = ratings.loc[pd.to_datetime(ratings["rated_on"]) < until + pd.Timedelta(days=1)]
 
     def do_targets():
-        from .targets import target_progress, tscores
+        from kwanalytics.metrics.targets import target_progress, tscores
 
         progress = target_progress(targets, ratings_upto, as_of=until)
         progress = _redact_columns(progress.copy(), ["description"], redact)
@@ -204,7 +204,7 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     def do_sessions():
         if sessions.empty:
             return
-        from .sessions import session_summary
+        from kwanalytics.metrics.sessions import session_summary
 
         summary = session_summary(sessions)
         if "student_id" in summary:
@@ -254,7 +254,7 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     section("incidents_weekly", do_incidents)
 
     def do_patterns():
-        from .patterns import watchlist
+        from kwanalytics.metrics.patterns import watchlist
 
         found = watchlist(incidents, calendar, settings, as_of=until, interventions=own["interventions"])
         found = found.loc[found["student_id"] == student_id].drop(columns=["student_id"])
@@ -273,7 +273,7 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
         if enrol.empty:
             pack.tables["interventions"] = pd.DataFrame()
             return
-        from .impact import enrolment_impact, records_start
+        from kwanalytics.metrics.impact import enrolment_impact, records_start
 
         mine = dict(own, interventions=enrol)
         # the school's records start, not this pupil's first incident, bounds the baseline (as in the cohort view)

@@ -21,11 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calendar import SchoolCalendar, calendar_for, week_start
-from .criteria import criteria_status
-from .parsing import map_distinct
-from .settings import fold, load_settings
-from .store import load_tables
+from kwanalytics.calendar import SchoolCalendar, week_start
+from kwanalytics.metrics.criteria import criteria_status
+from kwanalytics.ingest.parsing import map_distinct
+from kwanalytics.settings import fold
 
 COLUMNS = ["student_id", "pattern", "evidence", "first_seen", "last_seen", "incidents", "next_step", "p_value"]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -458,18 +457,3 @@ def hotspots(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, by: st
     obs["p_value"] = np.minimum(1, p * max(len(obs), 1))
     obs["flagged"] = (obs["p_value"] < alpha) & (obs["ratio"] >= 1.5)
     return obs[keys + ["incidents", "expected", "ratio", "p_value", "flagged"]].reset_index(drop=True)
-
-
-def watchlist_report(workspace, as_of=None) -> tuple[pd.DataFrame, str]:
-    """The watchlist of a workspace, for `kwa watchlist`."""
-    tables, settings = load_tables(workspace, ["incidents", "interventions"]), load_settings(workspace)
-    calendar = calendar_for(tables, settings)
-    frame = watchlist(tables["incidents"], calendar, settings, as_of=as_of, interventions=tables["interventions"])
-    last = pd.to_datetime(tables["incidents"]["occurred_at"]).max() if len(tables["incidents"]) else None
-    when = pd.Timestamp(as_of) if as_of is not None else last
-    title = (f"Watchlist: {frame['student_id'].nunique()} pupils, {len(frame)} patterns"
-             + (f", up to {when:%d/%m/%Y}" if when is not None and not pd.isna(when) else "")
-             + f"; school days from {calendar.source}")
-    for col in ("first_seen", "last_seen"):
-        frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d")
-    return frame, title

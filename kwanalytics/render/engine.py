@@ -31,7 +31,7 @@ _CHECK = ("import json as _j\n"
           "and k not in _ip.user_ns_hidden and k not in ('In', 'Out', 'exit', 'quit', 'get_ipython'))))\n"
           "del _ip, _j")
 
-_WARM = "import kwanalytics.pupil, kwanalytics.charts, kwanalytics.cohort, kwanalytics.engine\n"
+_WARM = "import kwanalytics.evidence.pupil, kwanalytics.evidence.charts, kwanalytics.evidence.cohort, kwanalytics.render.engine\n"
 
 
 # --------------------------------------------------------------------------- cache used inside the kernel
@@ -40,7 +40,7 @@ _CACHE: dict = {}
 
 
 def _stamp(workspace: Path) -> tuple:
-    from .store import processed_dir
+    from kwanalytics.store import processed_dir
 
     files = sorted(processed_dir(workspace).glob("*.parquet"))
     schemas = sorted((workspace / "schemas").glob("*.yaml")) if (workspace / "schemas").is_dir() else []
@@ -53,17 +53,14 @@ def workspace_data(workspace):
     The cache holds the workspace as a whole (every pupil), never anything derived for one pupil, and each call
     returns deep copies of the frames, so one report cannot alter what the next one reads.
     """
-    from .calendar import calendar_for
-    from .settings import load_settings
-    from .store import load_tables
+    from kwanalytics.workspace import load_workspace
 
     workspace = Path(workspace).resolve()
     key = (str(workspace), _stamp(workspace))
     if key not in _CACHE:
         _CACHE.clear()
-        tables = load_tables(workspace)
-        settings = load_settings(workspace)
-        _CACHE[key] = (tables, settings, calendar_for(tables, settings))
+        ws = load_workspace(workspace)
+        _CACHE[key] = (ws.tables, ws.settings, ws.calendar)
     tables, settings, calendar = _CACHE[key]
     return {k: v.copy(deep=True) for k, v in tables.items()}, settings, calendar
 

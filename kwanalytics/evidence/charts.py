@@ -15,7 +15,7 @@ import json
 import pandas as pd
 import plotly.graph_objects as go
 
-from .safety import escape
+from kwanalytics.safety import escape
 
 #: One calm palette, readable in grey when printed (Okabe-Ito, colour-blind safe).
 COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]

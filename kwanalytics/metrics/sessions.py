@@ -1,6 +1,6 @@
 """Key-work sessions, budgets and risk assessments: hours, activities, engagement, spend and safety gaps.
 
-Pure functions over the canonical tables (DESIGN.md "Canonical tables"). Session ``setting`` and ``format`` are
+Pure functions over the canonical tables (docs/design.md, "Canonical tables"). Session ``setting`` and ``format`` are
 pinned vocabularies, so after ingest they hold "on-site"/"community" and "one-to-one"/"small-group"; the functions
 still compare spellings loosely (``settings.fold``) so that a frame built by hand reads the same.
 """
@@ -13,8 +13,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .parsing import map_distinct
-from .settings import Settings, fold, load_settings
+from kwanalytics.ingest.parsing import map_distinct
+from kwanalytics.settings import Settings, fold, load_settings
 
 SUMMARY_COLUMNS = [
     "student_id", "sessions", "hours", "hours_on_site", "hours_community", "one_to_one", "small_group",
@@ -134,7 +134,7 @@ def budget_summary(tables: dict, settings: Settings | None = None) -> pd.DataFra
     """Spend against each designated budget row: the cost of the sessions it pays for, inside its period.
 
     A student budget pays for that pupil's sessions; a programme budget for the sessions delivering the programme
-    (:func:`kwanalytics.impact.programme_sessions`: an enrolled pupil's sessions inside the enrolment whose activity
+    (:func:`kwanalytics.metrics.impact.programme_sessions`: an enrolled pupil's sessions inside the enrolment whose activity
     is the programme); a general budget for every session. A missing period start or end leaves that side open.
     ``remaining_gbp`` is negative when a budget is overspent. ``settings`` gives the vocabularies that match
     programme names (default: the repository's).
@@ -159,7 +159,7 @@ def budget_summary(tables: dict, settings: Settings | None = None) -> pd.DataFra
     ses = pd.DataFrame({"session_id": sessions["session_id"], "student_id": sessions["student_id"],
                         "date": _dates(sessions["date"]),
                         "cost": _num(sessions, "cost_gbp")})
-    from .impact import programme_sessions
+    from kwanalytics.metrics.impact import programme_sessions
 
     delivered = programme_sessions(sessions, tables.get("interventions"), settings)
     programmes = settings.vocabularies.get("programmes")

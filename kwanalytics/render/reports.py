@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import audit
-from .errors import InputError
-from .safety import escape
-from .store import atomic_write_text, reports_dir
+from kwanalytics import audit
+from kwanalytics.errors import InputError
+from kwanalytics.resources import NOTEBOOKS
+from kwanalytics.safety import escape
+from kwanalytics.store import atomic_write_text, reports_dir
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-ASSETS = Path(__file__).resolve().parent / "report_assets"
+ASSETS = Path(__file__).resolve().parent / "assets"
 KINDS = ("student", "cohort", "patterns")
 #: Reports in a batch before a second kernel is started (on a machine with 2 or more cores).
 MIN_JOBS_PER_EXTRA_KERNEL = 12
@@ -48,7 +48,7 @@ def _plotly_js() -> str:
 
 
 def stylesheets() -> str:
-    """Every .css file in report_assets, in name order (base.css first), inlined."""
+    """Every .css file in render/assets, in name order (base.css first), inlined."""
     files = sorted(ASSETS.glob("*.css"), key=lambda p: (p.name != "base.css", p.name))
     return "\n".join(f"/* {p.name} */\n{p.read_text(encoding='utf-8')}" for p in files)
 
@@ -110,8 +110,8 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
     started once; pass ``kernel`` to reuse one across calls. A pupil whose report fails is recorded and the
     batch goes on.
     """
-    from .engine import WarmKernel, CellError, parameterised
-    from .store import load_tables
+    from kwanalytics.render.engine import WarmKernel, CellError, parameterised
+    from kwanalytics.store import load_tables
 
     workspace = Path(workspace).resolve()
     if kind not in (*KINDS, "all"):
@@ -147,9 +147,9 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
                 atomic_write_text(target, html)
                 written.append(str(target.relative_to(workspace)))
             if sid and "docx" in formats:
-                from .docpack import write_docx
-                from .engine import workspace_data
-                from .pupil import evidence_pack
+                from kwanalytics.render.docpack import write_docx
+                from kwanalytics.render.engine import workspace_data
+                from kwanalytics.evidence.pupil import evidence_pack
 
                 tables, settings, calendar = workspace_data(workspace)
                 pack = evidence_pack(tables, settings, sid, since=since, until=until, calendar=calendar)
@@ -157,7 +157,7 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
                 write_docx(pack, docx)
                 written.append(str(docx.relative_to(workspace)))
             if "pdf" in formats:
-                from .pdf import print_pdf
+                from kwanalytics.render.pdf import print_pdf
 
                 pdf = target.with_suffix(".pdf")
                 print_pdf(target, pdf)

@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .calendar import from_term_dates
-from .settings import load_settings
-from .store import atomic_write, atomic_write_text, raw_dir
+from kwanalytics.calendar import from_term_dates
+from kwanalytics.settings import load_settings
+from kwanalytics.store import atomic_write, atomic_write_text, raw_dir
 
 START, END = pd.Timestamp("2025-09-03"), pd.Timestamp("2026-07-21")
 FIXED_TIME = datetime(2026, 1, 1, 0, 0, 0)  # the .xlsx's document and zip timestamps, for identical bytes

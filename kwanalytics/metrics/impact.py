@@ -9,7 +9,7 @@ For each enrolment two windows of school days are compared (DESIGN.md: "rates ar
 
 Incidents are counted per school day from the school calendar, so a half-term holiday inside a window neither
 lowers nor raises a rate. The rate ratio (intervention rate / baseline rate) comes with an exact conditional
-Poisson 95% interval; NAP and Tau-U (Parker & Vannest 2009; Parker et al. 2011, via :mod:`kwanalytics.effect_sizes`)
+Poisson 95% interval; NAP and Tau-U (Parker & Vannest 2009; Parker et al. 2011, via :mod:`kwanalytics.metrics.effect_sizes`)
 are computed on weekly rates. The verdict says only what the interval supports; nothing here has a control group,
 and pupils are often enrolled just after a bad spell, so some fall is expected from regression to the mean alone.
 """
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calendar import SchoolCalendar, week_start
-from .settings import Settings, fold
+from kwanalytics.calendar import SchoolCalendar, week_start
+from kwanalytics.settings import Settings, fold
 
 TOO_LITTLE = "too little data"
 FEWER = "clearly fewer incidents"
@@ -229,7 +229,7 @@ def _weekly_rates(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalendar
 def _weekly_effects(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalendar) -> tuple[np.ndarray, np.ndarray]:
     """NAP and Tau-U with improvement = fewer incidents, on weekly rates, for every enrolment at once.
 
-    The same definitions as :func:`kwanalytics.effect_sizes.nap` and :func:`~kwanalytics.effect_sizes.tau_u`
+    The same definitions as :func:`kwanalytics.metrics.effect_sizes.nap` and :func:`~kwanalytics.metrics.effect_sizes.tau_u`
     (Parker & Vannest 2009; Parker et al. 2011: (S_AB - S_AA) / (m n)), computed over all enrolments' pairs in one
     pass instead of one call per enrolment (the tests check that both agree). Only the estimates are needed here;
     the per-call confidence intervals would cost seconds for a large school.
@@ -398,7 +398,7 @@ def programme_impact(enrolments: pd.DataFrame, tables: dict, settings: Settings,
     ``enrolments`` is :func:`enrolment_impact`'s frame. ``median_rate_ratio`` is over the enrolments with enough
     data for a verdict (a "too little data" ratio would only add noise). ``exit_criteria_met`` counts current
     enrolments that meet the programme's exit criteria (settings.yaml ``programmes``; via
-    :func:`kwanalytics.criteria.criteria_status`; NA for programmes with no criteria). Sessions, hours and
+    :func:`kwanalytics.metrics.criteria.criteria_status`; NA for programmes with no criteria). Sessions, hours and
     ``cost_gbp`` are those of :func:`programme_sessions`; ``budget_gbp`` sums the budget rows with scope
     "programme" and this programme as scope_id. When no session records a cost, the budget stands in for the cost
     (a school that books a programme as one sum has no per-session cost). ``cost_per_pupil`` = cost / pupils,
@@ -463,10 +463,10 @@ def _exit_criteria_met(tables: dict, settings: Settings, as_of) -> tuple[pd.Seri
     """Enrolled pupils meeting their programme's exit criteria, counted per programme, and the programmes judged;
     None when the criteria module is unavailable."""
     try:
-        from .criteria import criteria_status
+        from kwanalytics.metrics.criteria import criteria_status
     except ImportError:  # the criteria module is optional for this table; the column is then left empty
         return None
-    from .calendar import calendar_for
+    from kwanalytics.calendar import calendar_for
 
     status = criteria_status(tables.get("incidents"), tables.get("interventions"), calendar_for(tables, settings),
                              settings, as_of=as_of)
@@ -474,27 +474,3 @@ def _exit_criteria_met(tables: dict, settings: Settings, as_of) -> tuple[pd.Seri
         return pd.Series(dtype="Int64"), set()
     met = status[status["enrolled"].fillna(False).astype(bool) & status["meets_exit"].fillna(False).astype(bool)]
     return met.groupby("programme").size(), set(status["programme"].dropna())
-
-
-def impact_report(workspace, as_of=None, by: str = "enrolment") -> tuple[pd.DataFrame, str]:
-    """The table behind ``kwa impact``: per enrolment (the main columns) or per programme, with a title that
-    says which calendar the school days came from and the date counted up to."""
-    from .calendar import calendar_for
-    from .errors import InputError
-    from .settings import load_settings
-    from .store import load_tables
-
-    if by not in ("enrolment", "programme"):
-        raise InputError(f"--by {by!r} is not known. Use --by enrolment or --by programme.")
-    settings = load_settings(workspace)
-    tables = load_tables(workspace)
-    calendar = calendar_for(tables, settings)
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(tables)
-    enrolments = enrolment_impact(tables, calendar, settings, as_of=as_of)
-    baseline_n, min_days, min_incidents = _impact_settings(settings)
-    where = (f"up to {as_of:%Y-%m-%d}; school days from {calendar.source}; baseline up to {baseline_n} school days "
-             f"before each start; 95% exact Poisson intervals; \"too little data\" below {min_days} school days in "
-             f"a window or {min_incidents} incidents in all")
-    if by == "programme":
-        return programme_impact(enrolments, tables, settings, as_of=as_of), f"Impact per programme ({where})"
-    return enrolments[REPORT_COLUMNS], f"Impact per enrolment ({where})"

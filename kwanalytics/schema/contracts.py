@@ -1,4 +1,4 @@
-"""Data contracts: one pandera model per canonical table (see DESIGN.md, "Canonical tables").
+"""Data contracts: one pandera model per canonical table (see docs/design.md, "Canonical tables").
 
 The model classes are the single source of truth for column names, types and ranges. Each field's
 ``metadata`` says how ingest parses it (``kind``), whether a value is required, which school vocabulary

@@ -31,8 +31,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from .errors import WorkspaceError
-from .store import atomic_write
+from kwanalytics.errors import WorkspaceError
+from kwanalytics.store import atomic_write
 
 # ----------------------------------------------------------------------------------------------- layout
 
@@ -143,7 +143,7 @@ CHART_SCALE = 2
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every cell as the HTML report shows it: the same function, so Word and HTML cannot drift."""
-    from .charts import display_frame as shared
+    from kwanalytics.evidence.charts import display_frame as shared
 
     return shared(frame)
 
@@ -182,7 +182,7 @@ def header_text(key) -> str:
 
 
 def _browser_path() -> str:
-    from .pdf import find_browser
+    from kwanalytics.render.pdf import find_browser
 
     return find_browser()
 

@@ -1,6 +1,6 @@
 """`kwa ingest` and `kwa validate`: every export under data/raw into the processed store, losing nothing.
 
-Stages (DESIGN.md, "The flow"): ``readers`` turns each file into text cells; ``profiles`` recognises its
+Stages (docs/design.md, "The flow"): ``readers`` turns each file into text cells; ``profiles`` recognises its
 (profile, table) from the header row; ``parsing`` types each column; ``validate`` checks the contract, the
 vocabularies and the rules between tables. Every input row then ends in exactly one place:
 
@@ -26,16 +26,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import audit
-from .contracts import TABLES, empty_frame
-from .errors import KwaError, WorkspaceError
-from .parsing import map_distinct, parse_column
-from .profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
-from .readers import RawExport, UnreadableFile, read_export
-from .safety import to_safe_csv
-from .settings import fold, load_settings
-from .store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
-from .validate import (Problems, VocabularyNote, derive_period, folded_names, isin, parse_problems,
+from kwanalytics import audit
+from kwanalytics.schema.contracts import TABLES, empty_frame
+from kwanalytics.errors import KwaError, WorkspaceError
+from kwanalytics.ingest.parsing import map_distinct, parse_column
+from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
+from kwanalytics.ingest.readers import RawExport, UnreadableFile, read_export
+from kwanalytics.safety import to_safe_csv
+from kwanalytics.settings import fold, load_settings
+from kwanalytics.store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
+from kwanalytics.ingest.validate import (Problems, VocabularyNote, derive_period, folded_names, isin, parse_problems,
                        schema_problems, spread, vocabulary_problems)
 
 
@@ -340,7 +340,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
         audit.record(workspace, "ingest", files=[{**r.summary(), "sha256": r.sha256 or _sha(root / r.path)}
                                                  for r in results],
                      exit_code=code, rebuild=rebuild)
-    from .validation_report import write_validation_report
+    from kwanalytics.ingest.validation_report import write_validation_report
 
     write_validation_report(workspace, result)
     if console is not None:

@@ -1,0 +1,1 @@
+"""A synthetic school with planted patterns and mistakes (never real data)."""

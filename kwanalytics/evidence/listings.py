@@ -1,0 +1,44 @@
+"""The tables behind `kwa impact` and `kwa watchlist`: a workspace's metrics with a title that says what they cover."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kwanalytics.errors import InputError
+from kwanalytics.metrics.impact import (REPORT_COLUMNS, _impact_settings, default_as_of, enrolment_impact,
+                                        programme_impact)
+from kwanalytics.metrics.patterns import watchlist
+from kwanalytics.workspace import load_workspace
+
+
+def impact_report(workspace, as_of=None, by: str = "enrolment") -> tuple[pd.DataFrame, str]:
+    """The table behind ``kwa impact``: per enrolment (the main columns) or per programme, with a title that
+    says which calendar the school days came from and the date counted up to."""
+    if by not in ("enrolment", "programme"):
+        raise InputError(f"--by {by!r} is not known. Use --by enrolment or --by programme.")
+    ws = load_workspace(workspace)
+    tables, settings, calendar = ws.tables, ws.settings, ws.calendar
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(tables)
+    enrolments = enrolment_impact(tables, calendar, settings, as_of=as_of)
+    baseline_n, min_days, min_incidents = _impact_settings(settings)
+    where = (f"up to {as_of:%Y-%m-%d}; school days from {calendar.source}; baseline up to {baseline_n} school days "
+             f"before each start; 95% exact Poisson intervals; \"too little data\" below {min_days} school days in "
+             f"a window or {min_incidents} incidents in all")
+    if by == "programme":
+        return programme_impact(enrolments, tables, settings, as_of=as_of), f"Impact per programme ({where})"
+    return enrolments[REPORT_COLUMNS], f"Impact per enrolment ({where})"
+
+
+def watchlist_report(workspace, as_of=None) -> tuple[pd.DataFrame, str]:
+    """The watchlist of a workspace, for `kwa watchlist`."""
+    ws = load_workspace(workspace, ["incidents", "interventions"])
+    incidents = ws.tables["incidents"]
+    frame = watchlist(incidents, ws.calendar, ws.settings, as_of=as_of, interventions=ws.tables["interventions"])
+    last = pd.to_datetime(incidents["occurred_at"]).max() if len(incidents) else None
+    when = pd.Timestamp(as_of) if as_of is not None else last
+    title = (f"Watchlist: {frame['student_id'].nunique()} pupils, {len(frame)} patterns"
+             + (f", up to {when:%d/%m/%Y}" if when is not None and not pd.isna(when) else "")
+             + f"; school days from {ws.calendar.source}")
+    for col in ("first_seen", "last_seen"):
+        frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d")
+    return frame, title

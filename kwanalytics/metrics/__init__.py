@@ -1,0 +1,1 @@
+"""Pure functions from canonical frames (plus calendar and settings) to figures: targets, impact, patterns."""

@@ -1,0 +1,1 @@
+"""Charts, notebook execution and export: HTML, Word and PDF."""
