@@ -404,3 +404,17 @@ def test_audit_log_names_each_file_by_the_sha256_of_its_bytes(messy):
     got = {f["path"]: f["sha256"] for f in entry["files"]}
     raw = ws / "data" / "raw"
     assert got == {name: hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in EXPECTED}
+
+
+def test_admission_and_leaving_dates_are_read_and_a_pupil_cannot_leave_before_joining(tmp_path):
+    raw = tmp_path / "data/raw"
+    raw.mkdir(parents=True)
+    (raw / "students.csv").write_text("UPN,Name,Date of Admission,Leaving date\nS001,Tom Hill,05/01/2026,\n"
+                                      "S002,Ann Lee,01/09/2025,20/03/2026\nS003,Raj Shah,10/02/2026,09/02/2026\n")
+    f = _ingest(tmp_path).files[0]
+    assert (f.rows_read, f.accepted, f.rejected) == (3, 2, 1)
+    stored = pd.read_parquet(tmp_path / "data/processed/students.parquet").set_index("student_id")
+    assert stored.loc["S001", "admitted_on"] == pd.Timestamp("2026-01-05") and pd.isna(stored.loc["S001", "left_on"])
+    assert stored.loc["S002", "left_on"] == pd.Timestamp("2026-03-20")
+    rejected = pd.read_csv(tmp_path / "data/processed/rejected/students.csv", dtype=str)
+    assert rejected["row"].tolist() == ["4"] and "leaves on or after admission" in rejected["reason"][0]

@@ -167,12 +167,15 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     # period from the time of day when the export gives none
     if mapping.table == "incidents" and frame["period"].isna().any():
         frame["period"] = frame["period"].where(frame["period"].notna(), derive_period(frame["occurred_at"], settings))
-    # rule inside one row: an enrolment ends on or after it starts
-    if mapping.table == "interventions":
-        backwards = (frame["ended_on"] < frame["started_on"]).fillna(False).to_numpy()
-        problems.add(backwards, "ended_on: " + "'" + frame["ended_on"].dt.strftime("%d/%m/%Y").fillna("") + "' is "
-                     "before started_on '" + frame["started_on"].dt.strftime("%d/%m/%Y").fillna("") + "': an "
-                     "enrolment ends on or after it starts. Correct the dates in the export.")
+    # rules inside one row: an enrolment ends on or after it starts; a pupil leaves on or after admission
+    for table, start, end, what in (("interventions", "started_on", "ended_on", "an enrolment ends on or after it starts"),
+                                    ("students", "admitted_on", "left_on", "a pupil leaves on or after admission")):
+        if mapping.table != table:
+            continue
+        backwards = (frame[end] < frame[start]).fillna(False).to_numpy()
+        problems.add(backwards, f"{end}: " + "'" + frame[end].dt.strftime("%d/%m/%Y").fillna("") + "' is "
+                     f"before {start} '" + frame[start].dt.strftime("%d/%m/%Y").fillna("") + f"': {what}. "
+                     "Correct the dates in the export.")
     result.warnings.extend(export.notes)
     return Batch(result, export, mapping, frame, export.rows, problems, original, extra | {"skip_null": skip_null})
 

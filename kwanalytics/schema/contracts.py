@@ -46,6 +46,8 @@ class Students(_Table):
     ehcp: Series[pd.BooleanDtype] = _f("bool", description="has an Education, Health and Care Plan")
     key_worker: Series[str] = _f("text")
     annual_review_due: Series[pd.Timestamp] = _f("date")
+    admitted_on: Series[pd.Timestamp] = _f("date", description="first day on roll (admission); optional")
+    left_on: Series[pd.Timestamp] = _f("date", description="last day on roll; empty while the pupil is on roll")
 
 
 class Targets(_Table):
