@@ -76,6 +76,35 @@ def weekly_counts(incidents: pd.DataFrame, calendar, since=None, until=None) -> 
     return weeks
 
 
+#: The dated column of each table that says when the school's records run (its data period).
+RECORD_DATES = {"incidents": "occurred_at", "sessions": "date", "target_ratings": "rated_on", "contacts": "date"}
+
+
+def data_period(tables: dict, as_of=None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The data's own period: the first and last day of any dated record (incidents, sessions, ratings, contacts),
+    the end cut at ``as_of`` when given; (None, None) when nothing is dated.
+
+    Term dates often span more years than the records (a school lists past and coming years' terms), so counting
+    school days over the whole calendar would divide a year's incidents by three years of days.
+    """
+    first, last = None, None
+    for name, col in RECORD_DATES.items():
+        frame = tables.get(name)
+        if frame is None or not len(frame) or col not in frame:
+            continue
+        when = pd.to_datetime(frame[col]).dropna()
+        if len(when):
+            lo, hi = when.min().normalize(), when.max().normalize()
+            first = lo if first is None else min(first, lo)
+            last = hi if last is None else max(last, hi)
+    if as_of is not None and last is not None:
+        # the records run up to as_of: its quiet last days are days of the period too
+        last = min(last, pd.Timestamp(as_of).normalize())
+        if last < first:
+            return None, None
+    return first, last
+
+
 def from_term_dates(term_dates: dict, source: str = "term dates") -> SchoolCalendar:
     """School days are the weekdays inside each term, less the listed closures (bank holidays, INSET)."""
     days = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kwanalytics.evidence import charts
-from kwanalytics.calendar import weekly_counts
+from kwanalytics.calendar import data_period, weekly_counts
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -43,6 +43,20 @@ def _pseudo(ids: pd.Series, salt: bytes) -> pd.Series:
     return ids.map(lambda s: pseudonym(s, salt) if isinstance(s, str) else s)
 
 
+def pupil_school_days(tables: dict, calendar, start, end) -> pd.Series:
+    """Each pupil's school days on roll (metrics.roll.time_on_roll) inside the data's period ``start``..``end``."""
+    from kwanalytics.metrics.roll import time_on_roll
+
+    if start is None or end is None:
+        return pd.Series(dtype="int64")
+    roll = time_on_roll(tables.get("students"), tables.get("incidents"), tables.get("sessions"), calendar)
+    first = roll["first_day"].where(roll["first_day"] > start, start).fillna(start)
+    last = roll["last_day"].where(roll["last_day"] < end, end).fillna(end)
+    lo = calendar.days.searchsorted(pd.DatetimeIndex(first).astype("datetime64[us]"), "left")
+    hi = calendar.days.searchsorted(pd.DatetimeIndex(last).astype("datetime64[us]"), "right")
+    return pd.Series((hi - lo).clip(min=0), index=roll["student_id"].to_numpy())
+
+
 def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -> Section:
     """Impact per programme, target attainment, incidents per school week, cost per programme and per pupil."""
     from kwanalytics.evidence.privacy import suppress_small_groups
@@ -50,6 +64,7 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
     out = Section()
     k = settings.min_group_size
     incidents = tables["incidents"]
+    start, end = data_period(tables, as_of)
     enrol = pd.DataFrame()
 
     def programmes():
@@ -104,7 +119,9 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
             out.figures["attainment"] = charts.tscore_bars(shown.rename(columns={"mean_tscore": "tscore"}))
 
     def weekly():
-        w = weekly_counts(incidents, calendar, None, as_of)
+        # the data's own period: term dates for years without records would add weeks of nothing
+        w = weekly_counts(incidents, calendar, start, end) if start is not None else weekly_counts(
+            incidents.iloc[:0], calendar, None, as_of).iloc[:0]
         out.tables["incidents_weekly"] = w
         out.figures["incidents_weekly"] = charts.weekly_incidents(w, "Incidents per school week, whole cohort")
         if len(incidents):
@@ -113,14 +130,22 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
 
     def breakdowns():
         students = tables["students"]
-        days = max(1, len(calendar))
-        per = incidents.groupby("student_id").size()
-        s = students.assign(incidents=students["student_id"].map(per).fillna(0))
+        inside = incidents
+        if end is not None:
+            inside = incidents.loc[pd.to_datetime(incidents["occurred_at"]) < end + pd.Timedelta(days=1)]
+        per = inside.groupby("student_id").size()
+        s = students.assign(incidents=students["student_id"].map(per).fillna(0).astype(int),
+                            school_days=students["student_id"].map(pupil_school_days(tables, calendar, start, end))
+                            .fillna(0))
         rows = []
         for col, label in (("primary_need", "area of need"), ("year_group", "year group")):
             g = (s.assign(group=s[col].fillna("not recorded")).groupby("group", as_index=False)
-                 .agg(pupils=("student_id", "nunique"), incidents=("incidents", "sum")))
-            g["incidents_per_pupil_per_school_day"] = (g["incidents"] / g["pupils"] / days).round(3)
+                 .agg(pupils=("student_id", "nunique"), incidents=("incidents", "sum"),
+                      pupil_school_days=("school_days", "sum")))
+            # each pupil's own school days on roll in the data's period, so a late joiner is not diluted
+            g["incidents_per_pupil_per_school_day"] = (g["incidents"] / g["pupil_school_days"]
+                                                       .where(g["pupil_school_days"] > 0))
+            g = g.drop(columns=["pupil_school_days"])
             g.insert(0, "breakdown", label)
             rows.append(g)
         table = pd.concat(rows, ignore_index=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kwanalytics.evidence import charts
-from kwanalytics.calendar import SchoolCalendar, calendar_for, weekly_counts
+from kwanalytics.calendar import SchoolCalendar, calendar_for, data_period, weekly_counts
 
 SECTIONS = ("targets", "tscores", "sessions", "activities", "incidents_weekly", "patterns", "interventions",
             "restorative", "contacts", "budget")
@@ -37,19 +37,13 @@ class EvidencePack:
     notes: list[str] = field(default_factory=list)
 
 
-def _dates(tables: dict) -> pd.Series:
-    cols = {"incidents": "occurred_at", "sessions": "date", "target_ratings": "rated_on", "contacts": "date",
-            "interventions": "started_on"}
-    parts = [pd.to_datetime(tables[t][c]).dropna() for t, c in cols.items() if t in tables and len(tables[t])]
-    return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="datetime64[us]")
-
-
 def default_period(tables: dict, student_id: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Since the last annual review (the next review date minus one year) or the start of the data, until the
-    data's last date."""
-    dates = _dates(tables)
-    start = dates.min().normalize() if len(dates) else pd.Timestamp.today().normalize() - pd.DateOffset(years=1)
-    end = dates.max().normalize() if len(dates) else pd.Timestamp.today().normalize()
+    data's last date (calendar.data_period: the whole school's records, so every pack ends on the same day)."""
+    start, end = data_period(tables)
+    today = pd.Timestamp.today().normalize()
+    end = end if end is not None else today
+    start = start if start is not None else end - pd.DateOffset(years=1)
     since = start
     students = tables.get("students")
     if students is not None and len(students):
