@@ -16,24 +16,17 @@ def print_frame(frame: pd.DataFrame, fmt: str, title: str, console: Console) -> 
     if fmt == "csv":
         to_safe_csv(frame, sys.stdout)
         return
+    from rich.markup import escape
+
+    from kwanalytics.evidence.display import column_kind, display_frame
+
+    shown = display_frame(frame)
     table = Table(title=title, show_lines=False, title_justify="left")
-    for col in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[col])
-        table.add_column(str(col), justify="right" if numeric else "left", overflow="fold")
-    for row in frame.itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
+    for i, col in enumerate(frame.columns):
+        numeric = column_kind(col, frame.iloc[:, i]) not in ("text", "date", "flag")
+        table.add_column(escape(str(shown.columns[i])), justify="right" if numeric else "left", overflow="fold")
+    for row in shown.itertuples(index=False):
+        table.add_row(*[escape(v) for v in row])
     console.print(table)
     if frame.empty:
         console.print("(nothing to show)")
-
-
-def _cell(value) -> str:
-    from rich.markup import escape
-
-    if value is None or (not isinstance(value, (list, tuple, str)) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    return escape(str(value))

@@ -234,13 +234,13 @@ def test_docx_tables_show_the_same_figures_as_the_html_report(full_docx):
         assert html_cells(frame) in word_tables, key
     # hand-checked cells: thousands separator and 2 decimals, day-first dates, Int64 without decimals
     budget = word_cells(Document(str(path)).tables[-1])
-    assert budget == [["Item", "Amount gbp"], ["Sessions in this period", "1,234.50"], ["Budget B1", "2,000.00"]]
+    assert budget == [["Item", "Amount"], ["Sessions in this period", "£1,234.50"], ["Budget B1", "£2,000.00"]]
     weekly = html_cells(pack.tables["incidents_weekly"])
     assert weekly[0] == ["Week start", "School days", "Incidents"]
     assert weekly[1] == ["08 Sep 2025", "5", "4"]
     ivs = html_cells(pack.tables["interventions"])
     assert ivs[1][ivs[0].index("Rate ratio")] == "0.14"
-    assert ivs[1][ivs[0].index("Ended on")] == ""  # still running: blank, not "NaT"
+    assert ivs[1][ivs[0].index("Ended on")] == "–"  # still running: a dash, not "NaT"
     # free text kept exactly (curly quotes, pound sign), and Word escapes it itself
     assert "Mum says “mornings are hard”; cost £4" in word_cells(Document(str(path)).tables[-2])[1]
 
@@ -279,7 +279,7 @@ def test_pupil_with_no_targets_and_no_incidents_gets_a_sensible_docx(tmp_path):
     assert len(doc.inline_shapes) == 0
     # weeks that all hold 0 incidents make a sentence (as in the HTML), not a table of zeros; the £0.00 budget
     # line is still a table
-    assert [word_cells(t) for t in doc.tables[1:]] == [[["Item", "Amount gbp"], ["Sessions in this period", "0.00"]]]
+    assert [word_cells(t) for t in doc.tables[1:]] == [[["Item", "Amount"], ["Sessions in this period", "£0.00"]]]
 
 
 def test_a_section_that_failed_says_so_instead_of_claiming_nothing_happened(tmp_path):

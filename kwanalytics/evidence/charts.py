@@ -15,6 +15,7 @@ import json
 import pandas as pd
 import plotly.graph_objects as go
 
+from kwanalytics.evidence import display
 from kwanalytics.safety import escape
 
 #: One calm palette, readable in grey when printed (Okabe-Ito, colour-blind safe).
@@ -51,38 +52,17 @@ def show(fig: go.Figure | None) -> None:
     display(bundle, raw=True)
 
 
-def _is_flag(series: pd.Series) -> bool:
-    if pd.api.types.is_bool_dtype(series):
-        return True
-    if series.dtype != object or not series.notna().any():
-        return False
-    return series.map(lambda v: v is None or v is pd.NA or isinstance(v, bool)).all()
-
-
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every cell as the reports show it: dates as 03 Sep 2025, decimals as 1,234.50, yes/no for
-    true/false, column names in plain words ("first_score" -> "First score"; "SEMH" kept). The HTML tables
-    (``table_html``) and the Word pack (docpack.py) both use it, so they cannot drift apart."""
-    shown = frame.copy()
-    for col in shown.columns:
-        if pd.api.types.is_datetime64_any_dtype(shown[col]):
-            shown[col] = shown[col].dt.strftime("%d %b %Y")
-        elif _is_flag(shown[col]):
-            shown[col] = shown[col].map(lambda v: "" if v is None or v is pd.NA else ("yes" if v else "no"))
-        elif pd.api.types.is_float_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
-    shown.columns = [(lambda t: t[:1].upper() + t[1:])(str(c).replace("_", " ")) for c in shown.columns]
-    return shown
+    """Kept for callers of the earlier name: the one formatter lives in evidence/display.py."""
+    return display.display_frame(frame)
 
 
 def table_html(frame: pd.DataFrame | None, empty: str = "Nothing recorded.") -> str:
-    if frame is None or frame.empty:
-        return f'<p class="kwa-empty">{escape(empty)}</p>'
-    return display_frame(frame).to_html(index=False, escape=True, na_rep="", classes="kwa-table", border=0)
+    return display.table_html(frame, empty)
 
 
 def table(frame: pd.DataFrame | None, empty: str = "Nothing recorded.") -> None:
-    """Display a table, every cell escaped; dates as '03 Sep 2025', column names in plain words."""
+    """Display a table, every cell escaped and shown by the one formatter (evidence/display.py)."""
     from IPython.display import HTML, display
 
     display(HTML(table_html(frame, empty)))

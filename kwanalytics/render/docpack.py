@@ -143,7 +143,7 @@ CHART_SCALE = 2
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every cell as the HTML report shows it: the same function, so Word and HTML cannot drift."""
-    from kwanalytics.evidence.charts import display_frame as shared
+    from kwanalytics.evidence.display import display_frame as shared
 
     return shared(frame)
 
