@@ -8,9 +8,12 @@ vocabularies and the rules between tables. Every input row then ends in exactly 
 * rejected -> data/processed/rejected/<table>.csv with the file, the row as a spreadsheet numbers it (header = 1),
   the original cells and the reason (column, value, what was expected, how to fix),
 * an exact duplicate of an accepted row (same key, same content): counted, stored once,
-* skipped: rows a profile says are not this table's (Class Charts praise points are not incidents).
+* skipped: rows a profile says are not this table's (Class Charts praise points are not incidents), and rows
+  below the header that hold no record (blank padding, a total or footer line, a template's example row),
+  each counted under its reason.
 
-so that for every file rows_read = accepted + rejected + duplicates + skipped. The same key with different
+so that for every file (each sheet of a workbook: a part of its own) rows_read = accepted + rejected +
+duplicates + skipped. Every file under data/raw is named in the summary: read, or refused with the reason. The same key with different
 content is a conflict: the later row (in file name order) is rejected, naming both places.
 """
 
@@ -31,7 +34,7 @@ from kwanalytics.schema.contracts import TABLES, empty_frame
 from kwanalytics.errors import KwaError, WorkspaceError
 from kwanalytics.ingest.parsing import map_distinct, parse_column
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
-from kwanalytics.ingest.readers import RawExport, UnreadableFile, read_export
+from kwanalytics.ingest.readers import EXCEL_ERRORS, RawExport, UnreadableFile, read_parts
 from kwanalytics.safety import to_safe_csv
 from kwanalytics.settings import fold, load_settings
 from kwanalytics.store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
@@ -41,6 +44,8 @@ from kwanalytics.ingest.validate import (Problems, VocabularyNote, derive_period
 
 @dataclass
 class FileResult:
+    """One file's accounting; a workbook has one per sheet read (``sheet`` set), each with its own counts."""
+
     path: str
     table: str | None = None
     profile: str | None = None
@@ -52,11 +57,32 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # set when the file could not be read at all
     sha256: str | None = None  # of the bytes read (the audit log's)
+    sheet: str | None = None
+    read_as: str = ""
+    header_row: int | None = None
+    skipped_because: dict[str, int] = field(default_factory=dict)  # reason -> rows
+
+    @property
+    def status(self) -> str:
+        return "refused" if self.error else "read"
+
+    @property
+    def name(self) -> str:
+        """The file, and the sheet for a workbook's part: how the terminal and the report name it."""
+        return f"{self.path} [{self.sheet}]" if self.sheet else self.path
+
+    def skip(self, reason: str, rows: int) -> None:
+        if rows:
+            self.skipped += rows
+            self.skipped_because[reason] = self.skipped_because.get(reason, 0) + rows
 
     def summary(self) -> dict:
-        return {"path": self.path, "table": self.table, "profile": self.profile, "rows_read": self.rows_read,
+        return {"path": self.path, **({"sheet": self.sheet} if self.sheet else {}), "status": self.status,
+                "read_as": self.read_as, "table": self.table, "profile": self.profile,
+                **({"header_row": self.header_row} if self.header_row else {}), "rows_read": self.rows_read,
                 "accepted": self.accepted, "rejected": self.rejected, "duplicates": self.duplicates,
-                "skipped": self.skipped, "warnings": list(self.warnings), **({"error": self.error} if self.error else {})}
+                "skipped": self.skipped, "skipped_because": dict(self.skipped_because),
+                "warnings": list(self.warnings), **({"error": self.error} if self.error else {})}
 
 
 @dataclass
@@ -90,7 +116,8 @@ class Batch:
 # ------------------------------------------------------------------------------------------------ finding files
 
 def find_exports(workspace) -> tuple[list[Path], dict[Path, str]]:
-    """Every .csv/.xlsx under data/raw (recursive, sorted), and notes for files left alone (Excel lock files)."""
+    """Every file under data/raw (recursive, sorted; hidden ones aside), and notes for files left alone (Excel
+    lock files). Each is read, or refused with its reason: nothing there is passed over without a word."""
     root = raw_dir(workspace)
     notes: dict[Path, str] = {}
     if not root.is_dir():
@@ -98,7 +125,7 @@ def find_exports(workspace) -> tuple[list[Path], dict[Path, str]]:
     files = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if path.suffix.lower() not in (".csv", ".xlsx") or not path.is_file():
+        if not path.is_file():
             continue
         if path.name.startswith("~$"):
             real = path.with_name(path.name[2:])
@@ -128,11 +155,15 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     base = empty_frame(mapping.table)
     columns = {}
     skip_null = {}
+    broken = _excel_errors(original, problems)
     for name, col in table.columns.items():
         if name not in cells:
             columns[name] = pd.Series(index=pd.RangeIndex(n), dtype=base[name].dtype)  # all missing
             continue
         raw = cells[name]
+        pos = next(p for p, c in rec.columns.items() if c == name)
+        if pos in broken:  # the error is the row's reason: not a second one about the same cell's type
+            raw = raw.where(~broken[pos])
         if mapping.transforms.get(name) == "abs" and col.kind in ("int", "float"):
             raw = raw.astype("str").str.strip().str.lstrip("+-")
         if name in mapping.values:
@@ -142,7 +173,7 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
         values = parsed.values.set_axis(range(n))
         columns[name] = values.astype("datetime64[us]") if col.kind in ("date", "datetime") else values
         parse_problems(raw, col, parsed.bad, problems)
-        skip_null[name] = parsed.bad.to_numpy()
+        skip_null[name] = parsed.bad.to_numpy() | broken.get(pos, False)
     # built once (no all-empty frame filled column by column) and without copying: copy-on-write protects them
     frame = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
     extra = {name: cells[name] for name in mapping.extra if name in cells}
@@ -178,6 +209,21 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
                      "Correct the dates in the export.")
     result.warnings.extend(export.notes)
     return Batch(result, export, mapping, frame, export.rows, problems, original, extra | {"skip_null": skip_null})
+
+
+def _excel_errors(original: pd.DataFrame, problems: Problems) -> dict[int, np.ndarray]:
+    """Cells that show an Excel error (#REF!, #N/A, ...): each rejects its row naming the column and the error,
+    never read as a blank or as text. Returns header position -> rows holding one."""
+    out = {}
+    for pos in range(original.shape[1]):
+        col = original.iloc[:, pos]
+        hit = isin(col if col.dtype == "str" else col.astype(object), EXCEL_ERRORS)
+        if hit.any():
+            out[pos] = hit
+            problems.add_each(hit, col, f"{original.columns[pos]}: the cell shows Excel's error ",
+                              " (a formula that failed), not a value. Correct the formula or type the value in "
+                              "the spreadsheet, and export again.")
+    return out
 
 
 def _unique_names(header: list[str]) -> list[str]:
@@ -240,7 +286,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     mappings = select_profiles(load_profiles(settings), profile)
     files, lock_notes = find_exports(workspace)
     if not files and not lock_notes:
-        raise WorkspaceError(f"There are no exports to read: {raw_dir(workspace)} holds no .csv or .xlsx file. "
+        raise WorkspaceError(f"There are no exports to read: {raw_dir(workspace)} holds no file. "
                              "Put your school's exports there (or run `kwa demo` for a synthetic school) and run "
                              "the command again.")
     results: list[FileResult] = []
@@ -250,7 +296,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
 
     def read(path):
         try:
-            return read_export(path, recognise=lambda h: recognise(h, mappings).mapping is not None)
+            return read_parts(path, recognise=lambda h: recognise(h, mappings).mapping is not None)
         except UnreadableFile as exc:
             return exc
 
@@ -260,27 +306,37 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {path: pool.submit(read, path) for path in sorted(files, key=_read_cost, reverse=True)}
         reads = [futures[path].result() for path in files]
-    for path, export in zip(files, reads):
-        result = FileResult(str(path.relative_to(root)))
-        results.append(result)
-        if path in lock_notes:
-            result.warnings.append(lock_notes.pop(path))
-        if isinstance(export, UnreadableFile):
-            result.error = str(export)
+    for path, parts in zip(files, reads):
+        rel = str(path.relative_to(root))
+        if isinstance(parts, UnreadableFile):
+            result = FileResult(rel, error=str(parts))
+            results.append(result)
+            if path in lock_notes:
+                result.warnings.append(lock_notes.pop(path))
             continue
-        result.sha256 = export.sha256
-        rec = recognise(export.header, mappings)
-        if rec.mapping is None:
-            shown = ", ".join(f"'{h}'" for h in export.header[:12] if h) or "(nothing)"
-            closest = (f" It looks most like a {rec.closest.table} export ({rec.closest.profile} profile) but has no "
-                       + ", ".join(rec.missing) + " column." if rec.closest is not None and rec.missing else "")
-            result.error = (f"{path.name}: the header row ({shown}) does not match any known export.{closest} "
-                            "Rename the header cells to the names in schemas/profiles/generic.yaml, or add the "
-                            "spellings to a profile there.")
-            continue
-        result.table, result.profile = rec.mapping.table, rec.mapping.profile
-        result.rows_read = len(export.cells)
-        exports.append((export, rec, result))
+        for export in parts:
+            result = FileResult(rel, sheet=export.sheet, read_as=export.read_as, sha256=export.sha256)
+            results.append(result)
+            if path in lock_notes:
+                result.warnings.append(lock_notes.pop(path))
+            rec = recognise(export.header, mappings)
+            if rec.mapping is None:
+                shown = ", ".join(f"'{h}'" for h in export.header[:12] if h) or "(nothing)"
+                closest = (f" It looks most like a {rec.closest.table} export ({rec.closest.profile} profile) but has "
+                           "no " + ", ".join(rec.missing) + " column." if rec.closest is not None and rec.missing
+                           else "")
+                where = f"{path.name}, sheet '{export.sheet}'" if export.sheet else path.name
+                result.error = (f"{where}: the header row ({shown}) does not match any known export.{closest} "
+                                "Rename the header cells to the names in schemas/profiles/generic.yaml, or add the "
+                                "spellings to a profile there.")
+                result.warnings.extend(export.notes)
+                continue
+            result.table, result.profile = rec.mapping.table, rec.mapping.profile
+            result.header_row = export.header_row
+            result.rows_read = export.rows_read
+            for f in export.furniture:
+                result.skip(f.reason, 1)
+            exports.append((export, rec, result))
     for note in lock_notes.values():
         results.append(FileResult(note.split(" ", 1)[0], warnings=[note]))
 
@@ -385,7 +441,7 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
                 if src is not None:
                     skip |= isin(map_distinct(src, fold), list(values))
             b.extra["skip"] = skip
-            b.result.skipped = int(skip.sum())
+            b.result.skip(b.mapping.skip_reason, int(skip.sum()))
         # the key: derived from the row's content when the export has no key column (or, for a key that is not
         # required, an empty cell)
         missing_key = b.frame[t.key].isna()
@@ -605,12 +661,12 @@ def _print(console, result: IngestResult, workspace, write: bool) -> None:
     for col in ("read", "ok", "rej", "dup", "skip"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in result.files:
-        table.add_row(escape(r.path), r.table or "[red]not read[/]", r.profile or "", str(r.rows_read),
+        table.add_row(escape(r.name), r.table or "[red]not read[/]", r.profile or "", str(r.rows_read),
                       str(r.accepted), str(r.rejected), str(r.duplicates), str(r.skipped))
     console.print(table)
     for r in result.files:
         if r.error:
-            console.print(f"[bold red]{escape(r.path)} could not be read:[/] {escape(r.error)}", highlight=False)
+            console.print(f"[bold red]{escape(r.name)} could not be read:[/] {escape(r.error)}", highlight=False)
     report = reports_dir(workspace) / "validation.html"
     if any(r.rejected for r in result.files) or result.vocabulary or result.warnings:
         console.print(f"What was wrong and how to fix it: {report}", highlight=False)

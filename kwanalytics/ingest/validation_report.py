@@ -31,7 +31,7 @@ def render_validation_html(result, workspace=None) -> str:
     out.append("<h2>Files</h2><table><tr><th>file</th><th>table</th><th>profile</th><th>rows read</th>"
                "<th>accepted</th><th>rejected</th><th>duplicates</th><th>skipped</th></tr>")
     for f in result.files:
-        out.append(f"<tr><td>{e(f.path)}</td><td>{e(f.table or 'not read')}</td><td>{e(f.profile or '')}</td>"
+        out.append(f"<tr><td>{e(f.name)}</td><td>{e(f.table or 'not read')}</td><td>{e(f.profile or '')}</td>"
                    + "".join(f"<td class='n'>{v}</td>" for v in (f.rows_read, f.accepted, f.rejected, f.duplicates,
                                                                   f.skipped)) + "</tr>")
     out.append("</table><p>Rows read = accepted + rejected + duplicates (exact copies of an accepted row, stored "

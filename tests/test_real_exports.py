@@ -1,0 +1,166 @@
+"""Exports as schools really write them (issue 19): each habit as a small file built in code.
+
+Every test names what went wrong before: a row stored wrong, a file or sheet passed over without a word, or an
+everyday habit refused. Counts are worked out by hand from the rows written here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+from rich.console import Console
+
+from kwanalytics.ingest import readers
+from kwanalytics.ingest.pipeline import run_ingest
+
+STUDENTS = [["student_id", "display_name", "year_group"], ["S001", "Callum Stevens", "Year 9"],
+            ["S002", "Amira Khan", "Year 10"], ["S003", "Tom Hill", "Year 11"]]
+HEADER = ["incident_id", "student_id", "occurred_at", "category", "severity", "location", "notes"]
+
+
+def _csv(rows, sep=",") -> str:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue()
+
+
+def _incident(i, sid="S001", when="06/10/2025 10:05", notes="Shouted"):
+    return [f"I{i}", sid, when, "Defiance", "2", "Classroom", notes]
+
+
+def _workspace(tmp_path: Path) -> Path:
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "students.csv").write_text(_csv(STUDENTS), encoding="utf-8")
+    return tmp_path
+
+
+def _ingest(ws: Path):
+    console = Console(file=io.StringIO(), width=300)
+    result = run_ingest(ws, console=console)
+    summary = json.loads((ws / "data" / "processed" / "ingest_summary.json").read_text(encoding="utf-8"))
+    return result, summary, console.file.getvalue()
+
+
+def _entries(summary, name):
+    return [f for f in summary["files"] if f["path"] == name]
+
+
+def _stored(ws, table="incidents") -> pd.DataFrame:
+    return pd.read_parquet(ws / "data" / "processed" / f"{table}.parquet")
+
+
+def _conserved(summary):
+    for f in summary["files"]:
+        assert f["rows_read"] == f["accepted"] + f["rejected"] + f["duplicates"] + f["skipped"], f
+        assert sum(f["skipped_because"].values()) == f["skipped"], f
+
+
+# ------------------------------------------------------------------------------------------------ workbooks
+
+def _book(path: Path, sheets: dict[str, list[list]]) -> None:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        sheet = wb.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    wb.save(path)
+
+
+def test_every_sheet_whose_header_matches_is_read_and_counted(tmp_path):
+    ws = _workspace(tmp_path)
+    _book(ws / "data" / "raw" / "behaviour.xlsx",
+          {"Autumn": [HEADER, _incident(1), _incident(2, "S002")],
+           "Spring": [HEADER, _incident(3, when="12/01/2026 09:00"), _incident(4, "S003", when="13/01/2026 11:00"),
+                      _incident(5, when="14/01/2026 14:00")],
+           "Lists": [["Categories"], ["Defiance"]]})
+    result, summary, shown = _ingest(ws)
+    assert result.exit_code == 0
+    parts = _entries(summary, "behaviour.xlsx")
+    assert [(p["sheet"], p["rows_read"], p["accepted"]) for p in parts] == [("Autumn", 2, 2), ("Spring", 3, 3)]
+    assert "'Lists' (its header row matches no table)" in " ".join(parts[0]["warnings"])
+    assert sorted(_stored(ws)["incident_id"]) == ["I1", "I2", "I3", "I4", "I5"]  # the second sheet is not lost
+    assert "behaviour.xlsx [Spring]" in shown
+    _conserved(summary)
+
+
+def test_read_workbook_gives_one_part_per_sheet_with_its_furniture(tmp_path):
+    path = tmp_path / "log.xlsx"
+    _book(path, {"Week 1": [["Key work log"], HEADER, _incident(1), _incident(2), [None] * 7, ["Total: 2"]],
+                 "Week 2": [HEADER, _incident(3)]})
+    parts = readers.read_workbook(path, recognise=lambda h: h[:2] == HEADER[:2])
+    assert [(p.sheet, p.header_row, p.rows.tolist()) for p in parts] == [("Week 1", 2, [3, 4]), ("Week 2", 1, [2])]
+    # the empty row 5 holds no cell at all, so it is not a row; the total line is furniture
+    assert [(f.row, f.reason) for f in parts[0].furniture] == [(6, readers.FOOTER_ROW)]
+    assert parts[0].title == ["Key work log"] and parts[0].rows_read == 3
+    # the session-log reader marks a template's example row from outside the row itself
+    assert parts[1].set_aside([2], "the template's example row") == 1
+    assert parts[1].cells.empty and parts[1].furniture[0].cells[0] == "I3" and parts[1].rows_read == 1
+
+
+def test_excel_error_cells_reject_their_row_naming_the_error(tmp_path):
+    ws = _workspace(tmp_path)
+    wb = Workbook()
+    sheet = wb.active
+    sheet.append(HEADER)
+    sheet.append(_incident(1))
+    sheet.append(_incident(2, notes="#REF!"))  # openpyxl writes an error cell, as Excel does for a broken formula
+    row = _incident(3)
+    row[4] = "#DIV/0!"
+    sheet.append(row)
+    sheet.append(_incident(4, when="#N/A"))
+    wb.save(ws / "data" / "raw" / "incidents.xlsx")
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 1
+    (entry,) = _entries(summary, "incidents.xlsx")
+    assert (entry["accepted"], entry["rejected"]) == (1, 3)
+    reasons = result.rejected["incidents"].set_index("row")["reason"]
+    assert "notes: the cell shows Excel's error '#REF!'" in reasons[3]
+    assert "severity: the cell shows Excel's error '#DIV/0!'" in reasons[4]
+    # one reason for the cell, not a second about its date
+    assert reasons[5].count(";") == 0 and "'#N/A'" in reasons[5]
+    assert _stored(ws)["incident_id"].tolist() == ["I1"]  # never stored as a blank
+
+
+def test_excel_error_text_in_a_csv_rejects_its_row(tmp_path):
+    ws = _workspace(tmp_path)
+    (ws / "data" / "raw" / "incidents.csv").write_text(_csv([HEADER, _incident(1), _incident(2, notes="#VALUE!")]))
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 1 and _entries(summary, "incidents.csv")[0]["rejected"] == 1
+
+
+# ------------------------------------------------------------------------------------------------ furniture
+
+def test_padding_and_a_total_line_are_skipped_and_counted_not_rejected(tmp_path):
+    ws = _workspace(tmp_path)
+    text = _csv([HEADER, _incident(1), _incident(2)]) + ",,,,,,\r\n,,,,,,\r\n" + "Total: 2,,,,,,\r\n"
+    (ws / "data" / "raw" / "incidents.csv").write_text(text)
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0
+    (entry,) = _entries(summary, "incidents.csv")
+    assert (entry["rows_read"], entry["accepted"], entry["skipped"]) == (5, 2, 3)
+    assert entry["skipped_because"] == {readers.EMPTY_ROW: 2, readers.FOOTER_ROW: 1}
+
+
+def test_a_record_whose_first_cell_looks_like_a_footer_is_still_a_record(tmp_path):
+    ws = _workspace(tmp_path)
+    rows = [["contact_id", "student_id", "date", "party", "summary"], ["Total", "S001", "12/01/2026", "Mum", "Call"]]
+    (ws / "data" / "raw" / "contacts.csv").write_text(_csv(rows))
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0 and _entries(summary, "contacts.csv")[0]["accepted"] == 1
+
+
+def test_a_long_title_block_above_the_header(tmp_path):
+    ws = _workspace(tmp_path)
+    title = [[f"Report line {i}"] for i in range(25)] + [["Printed by: Mr Patel", "", "Page 1"]]
+    (ws / "data" / "raw" / "incidents.csv").write_text(_csv(title + [HEADER, _incident(1), _incident(2)]))
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "incidents.csv")
+    assert result.exit_code == 0 and entry["header_row"] == 27 and entry["accepted"] == 2
