@@ -72,11 +72,12 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
         from kwanalytics.metrics.impact import enrolment_impact, programme_impact
 
         enrol = enrolment_impact(tables, calendar, settings, as_of=as_of)
-        prog = programme_impact(enrol, tables, settings, as_of=as_of)
+        prog = programme_impact(enrol, tables, settings, as_of=as_of, calendar=calendar)
         out.tables["programmes"] = suppress_small_groups(prog, count_col="pupils", min_size=k)
         shown = enrol.assign(pupil=_pseudo(enrol["student_id"], salt))
         cols = [c for c in ["pupil", "programme", "started_on", "ended_on", "baseline_rate", "intervention_rate",
-                            "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "verdict"] if c in shown]
+                            "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "verdict", "adjusted_rate_ratio",
+                            "adjusted_ci_low", "adjusted_ci_high", "adjusted_verdict"] if c in shown]
         counts = shown.groupby("programme")["student_id"].transform("nunique")
         out.tables["enrolments"] = shown.loc[counts >= k, cols].reset_index(drop=True)
         hidden = int((counts < k).sum())
@@ -93,11 +94,12 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
             verdicts["pupils"] = verdicts["verdict"].map(enrol.groupby(enrol["verdict"].fillna("not measured"))
                                                          ["student_id"].nunique())
             out.tables["verdicts"] = suppress_small_groups(verdicts, count_col="pupils", min_size=k)
-        if "median_rate_ratio" in med:
+        if "adjusted_rate_ratio" in med:
             out.figures["programme_rate_ratio"] = charts.bars(
-                med.dropna(subset=["median_rate_ratio"]), "programme", "median_rate_ratio",
-                "Median change in incident rate per programme (1 = no change, below 1 = fewer incidents)",
-                reference=1.0, y_title="rate ratio (during / before)")
+                med.dropna(subset=["adjusted_rate_ratio"]), "programme", "adjusted_rate_ratio",
+                "Pooled change in incident rate per programme, beyond the change in pupils in no programme "
+                "(1 = no change, below 1 = fewer incidents)",
+                reference=1.0, y_title="adjusted rate ratio (during / before)")
         if len(enrol) and "verdict" in enrol:
             out.summary.append(f"{len(enrol)} enrolments in {enrol['programme'].nunique()} programmes were "
                                "measured against each pupil's own baseline before the programme.")

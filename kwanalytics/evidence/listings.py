@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from kwanalytics.errors import InputError
-from kwanalytics.metrics.impact import (REPORT_COLUMNS, _impact_settings, default_as_of, enrolment_impact,
-                                        programme_impact)
+from kwanalytics.metrics.impact import (POOLING_METHOD, REPORT_COLUMNS, _impact_settings, default_as_of,
+                                        enrolment_impact, programme_impact)
 from kwanalytics.metrics.patterns import watchlist
 from kwanalytics.workspace import load_workspace
 
@@ -22,10 +22,12 @@ def impact_report(workspace, as_of=None, by: str = "enrolment") -> tuple[pd.Data
     enrolments = enrolment_impact(tables, calendar, settings, as_of=as_of)
     baseline_n, min_days, min_incidents = _impact_settings(settings)
     where = (f"up to {as_of:%Y-%m-%d}; school days from {calendar.source}; baseline up to {baseline_n} school days "
-             f"before each start; 95% exact Poisson intervals; \"too little data\" below {min_days} school days in "
+             f"before each start; 95% quasi-Poisson intervals on weekly counts; adjusted = against pupils in no programme "
+             f"over the same school days; \"too little data\" below {min_days} school days in "
              f"a window or {min_incidents} incidents in all")
     if by == "programme":
-        return programme_impact(enrolments, tables, settings, as_of=as_of), f"Impact per programme ({where})"
+        return (programme_impact(enrolments, tables, settings, as_of=as_of, calendar=calendar),
+                f"Impact per programme ({where}; pooled by {POOLING_METHOD})")
     return enrolments[REPORT_COLUMNS], f"Impact per enrolment ({where})"
 
 

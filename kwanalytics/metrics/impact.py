@@ -1,86 +1,78 @@
 """Impact of interventions: incidents before and during each pupil's enrolment in a programme, and per programme.
 
-For each enrolment two windows of school days are compared (DESIGN.md: "rates are per school day"):
+docs/impact.md explains the statistics and publishes their calibration. For each enrolment two windows of school
+days are compared (docs/design.md: "rates are per school day"):
 
-- the **baseline**: up to ``impact.baseline_school_days`` (settings.yaml, default 30) school days just before the
-  enrolment started, never earlier than the data's first school day;
+- the **baseline**: up to ``impact.baseline_school_days`` (settings.yaml) school days just before the enrolment
+  started, never before the records begin, the pupil's admission (students.admitted_on) or the end of an earlier
+  enrolment of the same pupil (its days are not a programme-free baseline);
 - the **intervention window**: from the start to the enrolment's end, or to ``as_of`` while it is still open
   (default ``as_of``: the latest incident or session date in the data).
 
-Incidents are counted per school day from the school calendar, so a half-term holiday inside a window neither
-lowers nor raises a rate. The rate ratio (intervention rate / baseline rate) comes with an exact conditional
-Poisson 95% interval; NAP and Tau-U (Parker & Vannest 2009; Parker et al. 2011, via :mod:`kwanalytics.metrics.effect_sizes`)
-are computed on weekly rates. The verdict says only what the interval supports; nothing here has a control group,
-and pupils are often enrolled just after a bad spell, so some fall is expected from regression to the mean alone.
+Another enrolment of the same pupil that still overlaps either window is named in the ``overlaps`` column.
+Rates count school days only: an incident dated on a non-school day (a weekend trip, a holiday club) is left out of
+both windows' counts, because its day is not in the denominator, and is counted in ``non_school_day_incidents``.
+
+Per enrolment, the rate ratio (intervention rate / baseline rate) has a quasi-Poisson 95% interval from the weekly
+counts (:func:`kwanalytics.metrics.effect_sizes.rate_ratios`), so week-to-week overdispersion widens it instead of
+producing false "clear" verdicts. NAP and Tau-U come from :mod:`kwanalytics.metrics.effect_sizes` on weekly rates.
+The **adjusted** rate ratio divides by the same ratio in a comparison group, pupils in no programme over the same
+school days (a difference in differences of log rates), so a school-wide change (the calm after Christmas) is not
+credited to the programme. It cannot rule out regression to the mean: pupils are often enrolled after a bad spell.
+Per programme, the enrolments' log rate ratios are pooled by a random-effects meta-analysis
+(:mod:`kwanalytics.metrics.pooling`), naive and adjusted.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from kwanalytics.calendar import SchoolCalendar, week_start
+from kwanalytics.calendar import SchoolCalendar
+from kwanalytics.metrics.effect_sizes import nap_tau_u_by_group, rate_ratio_ci, rate_ratios
+from kwanalytics.metrics.pooling import METHOD as POOLING_METHOD
+from kwanalytics.metrics.pooling import pool_log_ratios
 from kwanalytics.settings import Settings, fold
+
+__all__ = ["enrolment_impact", "programme_impact", "pooled_programmes", "programme_sessions", "rate_ratio_ci",
+           "records_start", "default_as_of", "comparison_group", "verdict"]
 
 TOO_LITTLE = "too little data"
 FEWER = "clearly fewer incidents"
 MORE = "clearly more incidents"
 NO_CLEAR = "no clear change"
 VERDICTS = (FEWER, NO_CLEAR, MORE, TOO_LITTLE)
+CONFIDENCE = 0.95
+INTERVAL_METHOD = "quasi-Poisson on weekly counts (exact conditional interval on counts / dispersion)"
 
 ENROLMENT_COLUMNS = [
     "enrolment_id", "student_id", "programme", "started_on", "ended_on", "baseline_start", "baseline_school_days",
     "intervention_school_days", "baseline_incidents", "intervention_incidents", "baseline_rate",
     "intervention_rate", "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "nap", "tau_u",
     "baseline_severity", "intervention_severity", "baseline_gas", "intervention_gas", "baseline_engagement",
-    "intervention_engagement", "verdict",
+    "intervention_engagement", "verdict", "interval_method", "dispersion", "log_rate_ratio", "log_rate_ratio_se",
+    "non_school_day_incidents", "overlaps", "comparison_pupils", "comparison_rate_ratio", "adjusted_rate_ratio",
+    "adjusted_ci_low", "adjusted_ci_high", "adjusted_log_rate_ratio", "adjusted_log_rate_ratio_se",
+    "adjusted_verdict",
 ]
 PROGRAMME_COLUMNS = [
-    "programme", "pupils", "median_rate_ratio", "improved_clearly", "no_clear_change", "worse_clearly",
-    "too_little_data", "exit_criteria_met", "sessions", "session_hours", "cost_gbp", "budget_gbp",
-    "cost_per_pupil", "cost_per_hour",
+    "programme", "enrolments", "pupils", "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high",
+    "adjusted_rate_ratio", "adjusted_ci_low", "adjusted_ci_high", "comparison_pupils", "heterogeneity_i2",
+    "improved_clearly", "no_clear_change", "worse_clearly", "too_little_data", "exit_criteria_met", "sessions",
+    "session_hours", "cost_gbp", "budget_gbp", "cost_per_pupil", "cost_per_hour", "incidents_avoided",
+    "cost_per_incident_avoided", "heterogeneity_tau2", "adjusted_heterogeneity_i2",
 ]
+POOLED_COLUMNS = PROGRAMME_COLUMNS[:11] + ["heterogeneity_tau2", "adjusted_heterogeneity_i2"]
 REPORT_COLUMNS = [
     "enrolment_id", "student_id", "programme", "started_on", "baseline_school_days", "intervention_school_days",
     "baseline_incidents", "intervention_incidents", "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "nap",
-    "tau_u", "verdict",
+    "tau_u", "verdict", "interval_method", "adjusted_rate_ratio", "adjusted_ci_low", "adjusted_ci_high",
+    "adjusted_verdict", "overlaps", "non_school_day_incidents",
 ]
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Rate ratio
-
-
-def rate_ratio_ci(events_treatment, days_treatment, events_baseline, days_baseline, confidence: float = 0.95):
-    """Rate ratio (treatment rate / baseline rate) with an exact conditional Poisson interval, vectorised.
-
-    Conditioning on the total ``n = a + b`` events, the treatment count ``a`` is Binomial(n, p) with
-    ``p = RR d_t / (RR d_t + d_b)``; the Clopper-Pearson interval for ``p`` maps onto the ratio as
-    ``RR = p / (1 - p) * d_b / d_t``. This is R's ``poisson.test(c(a, b), c(d_t, d_b))`` (which uses
-    ``binom.test``); the R documentation's example 11/800 vs 21/3011 gives 1.971 (0.858 to 4.277).
-    Zeros: no treatment events gives a ratio of 0 with lower limit 0; no baseline events gives an infinite
-    ratio and upper limit; no events at all or no days in a window gives NaN throughout.
-
-    Returns three float arrays: estimate, ci_low, ci_high.
-    """
-    a = np.asarray(events_treatment, dtype=float)
-    b = np.asarray(events_baseline, dtype=float)
-    dt = np.asarray(days_treatment, dtype=float)
-    db = np.asarray(days_baseline, dtype=float)
-    n = a + b
-    alpha = 1 - confidence
-    defined = (n > 0) & (dt > 0) & (db > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Clopper-Pearson limits from the beta distribution; the limit is 0 (or 1) when a = 0 (or a = n).
-        p_low = np.where(a > 0, stats.beta.ppf(alpha / 2, a, n - a + 1), 0.0)
-        p_high = np.where(a < n, stats.beta.ppf(1 - alpha / 2, a + 1, n - a), 1.0)
-        scale = db / dt
-        low = p_low / (1 - p_low) * scale
-        high = np.where(p_high < 1, p_high / (1 - p_high), np.inf) * scale
-        est = np.where(b > 0, (a / dt) / (b / db), np.inf)
-    nan = np.full(a.shape, np.nan)
-    return np.where(defined, est, nan), np.where(defined, low, nan), np.where(defined, high, nan)
+# Verdict
 
 
 def verdict(baseline_days, intervention_days, incidents_total, ci_low, ci_high, min_school_days: int = 10,
@@ -140,7 +132,11 @@ def default_as_of(tables: dict) -> pd.Timestamp:
 
 def _windows(interventions: pd.DataFrame, calendar: SchoolCalendar, tables: dict, baseline_n: int,
              as_of: pd.Timestamp, data_start=None) -> pd.DataFrame:
-    """One row per enrolment started by ``as_of``, with both windows as school-day positions and dates."""
+    """One row per enrolment started by ``as_of``, with both windows as school-day positions and dates.
+
+    ``b_lo`` (first baseline day), ``s_idx`` (first intervention day) and ``e_idx`` (one past the last) index
+    ``calendar.days``; ``overlaps`` names the pupil's other enrolments still overlapping either window.
+    """
     enr = interventions.copy()
     enr["started_on"] = _dates(enr["started_on"])
     enr["ended_on"] = _dates(enr["ended_on"]) if "ended_on" in enr else pd.NaT
@@ -157,13 +153,44 @@ def _windows(interventions: pd.DataFrame, calendar: SchoolCalendar, tables: dict
     s_idx = days.searchsorted(enr["started_on"].to_numpy(), "left")
     e_idx = days.searchsorted(enr["window_end"].to_numpy(), "right")
     b_lo = np.maximum(s_idx - baseline_n, data_lo)
-    enr["b_lo"], enr["s_idx"], enr["e_idx"] = b_lo, s_idx, e_idx
+    # Days before admission are not incident-free baseline days: the pupil was not there.
+    admitted = _admissions(tables.get("students"), enr["student_id"])
+    adm_lo = days.searchsorted(admitted.to_numpy(), "left")
+    b_lo = np.where(admitted.notna().to_numpy(), np.maximum(b_lo, adm_lo), b_lo)
+    enr["s_idx"], enr["e_idx"] = s_idx, e_idx
+    # An earlier enrolment of the same pupil that has ended before this one starts: the baseline begins after it.
+    pairs = _pairs(enr)
+    earlier = pairs[pairs["e_idx_o"] <= pairs["s_idx_e"]]
+    after_other = earlier.groupby("pos_e")["e_idx_o"].max().reindex(np.arange(len(enr))).to_numpy()
+    b_lo = np.where(np.isnan(after_other), b_lo, np.maximum(b_lo, np.nan_to_num(after_other).astype(int)))
+    b_lo = np.minimum(b_lo, s_idx)
+    enr["b_lo"] = b_lo
     enr["baseline_school_days"] = np.maximum(s_idx - b_lo, 0)
     enr["intervention_school_days"] = np.maximum(e_idx - s_idx, 0)
     safe = np.minimum(b_lo, max(len(days) - 1, 0))
     enr["baseline_start"] = pd.Series(days[safe] if len(days) else pd.NaT, index=enr.index).where(
         enr["baseline_school_days"] > 0).astype("datetime64[us]")
+    # What still overlaps: another enrolment whose days meet this one's baseline or intervention days.
+    pairs = pairs.assign(b_lo_e=b_lo[pairs["pos_e"].to_numpy()])
+    meet = pairs[(pairs["s_idx_o"] < pairs["e_idx_e"]) & (pairs["e_idx_o"] > pairs["b_lo_e"])]
+    names = meet.groupby("pos_e")["enrolment_id_o"].agg(lambda ids: ", ".join(sorted(map(str, ids))))
+    enr["overlaps"] = names.reindex(np.arange(len(enr))).fillna("").to_numpy()
     return enr
+
+
+def _pairs(enr: pd.DataFrame) -> pd.DataFrame:
+    """Every (enrolment, other enrolment of the same pupil) pair with both windows' positions."""
+    cols = enr[["student_id", "enrolment_id", "s_idx", "e_idx"]].assign(pos=np.arange(len(enr)))
+    m = cols.merge(cols, on="student_id", suffixes=("_e", "_o"))
+    return m[m["pos_e"] != m["pos_o"]]
+
+
+def _admissions(students: pd.DataFrame | None, student_ids: pd.Series) -> pd.Series:
+    """Each enrolment's pupil's admission date (NaT where the students table gives none)."""
+    if students is None or students.empty or "admitted_on" not in students:
+        return pd.Series(pd.NaT, index=student_ids.index, dtype="datetime64[us]")
+    by_id = students.dropna(subset=["student_id"]).drop_duplicates("student_id").set_index("student_id")
+    return _dates(student_ids.map(by_id["admitted_on"]))
 
 
 def _assign(events: pd.DataFrame, date_col: str, enr: pd.DataFrame) -> pd.DataFrame:
@@ -179,7 +206,7 @@ def _assign(events: pd.DataFrame, date_col: str, enr: pd.DataFrame) -> pd.DataFr
     base = m["baseline_start"].notna() & (m["_date"] >= m["baseline_start"]) & (m["_date"] < m["started_on"])
     during = (m["_date"] >= m["started_on"]) & (m["_date"] <= m["window_end"])
     m["window"] = np.where(base, "baseline", np.where(during, "intervention", ""))
-    return m[m["window"] != ""]
+    return m[m["window"] != ""].reset_index(drop=True)
 
 
 def _window_means(m: pd.DataFrame, value: str, n: int) -> dict[str, np.ndarray]:
@@ -193,16 +220,31 @@ def _window_means(m: pd.DataFrame, value: str, n: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _weekly_rates(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalendar) -> pd.DataFrame:
-    """Each enrolment's weekly incident rates per school day in each window: [enr_pos, window, week, days, rate].
+def _window_means(m: pd.DataFrame, value: str, n: int) -> dict[str, np.ndarray]:
+    vals = pd.to_numeric(m[value], errors="coerce").astype(float)
+    means = vals.groupby([m["enr_pos"], m["window"]]).mean()
+    out = {}
+    for window in ("baseline", "intervention"):
+        s = means.xs(window, level="window") if window in means.index.get_level_values("window") else pd.Series(
+            dtype=float)
+        out[window] = s.reindex(np.arange(n)).to_numpy(dtype=float)
+    return out
+
+
+def _weekly_rates(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalendar,
+                  comparison: "ComparisonDays | None" = None) -> pd.DataFrame:
+    """Each enrolment's weeks in each window: [enr_pos, window, week, days, incidents, rate] (and, given a
+    comparison group, ``comparison_days`` (pupil-days on roll) and ``comparison_incidents`` in the same days).
 
     A week's rate is its incidents over its school days inside the window, so a short week (half term, an INSET
     day) is not mistaken for a good one. Sorted by enrolment, window and week (time order, as Tau-U needs).
+    ``inc`` holds school-day incidents already labelled by :func:`_assign`.
     """
     n = len(enr)
     days = calendar.days
+    cols = ["enr_pos", "window", "week", "days", "incidents", "rate", "comparison_days", "comparison_incidents"]
     if not n or not len(days):
-        return pd.DataFrame(columns=["enr_pos", "window", "week", "days", "incidents", "rate"])
+        return pd.DataFrame(columns=cols)
     week_of_day = (days - pd.to_timedelta(days.day_of_week, unit="D")).asi8
     parts = []
     for window, lo, hi in (("baseline", "b_lo", "s_idx"), ("intervention", "s_idx", "e_idx")):
@@ -211,55 +253,107 @@ def _weekly_rates(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalendar
         pos = np.repeat(enr[lo].to_numpy(), lengths) + (np.arange(total) - np.repeat(np.cumsum(lengths) - lengths,
                                                                                       lengths))
         parts.append(pd.DataFrame({"enr_pos": np.repeat(np.arange(n), lengths), "window": window,
-                                   "week": week_of_day[pos]}))
+                                   "week": week_of_day[pos], "pos": pos}))
     grid = pd.concat(parts, ignore_index=True)
-    weeks = grid.groupby(["enr_pos", "window", "week"], sort=True).size().rename("days").to_frame()
+    if comparison is not None:
+        grid["comparison_days"] = comparison.pupils[grid["pos"].to_numpy()]
+        grid["comparison_incidents"] = comparison.incidents[grid["pos"].to_numpy()]
+    else:
+        grid["comparison_days"] = grid["comparison_incidents"] = 0
+    weeks = grid.groupby(["enr_pos", "window", "week"], sort=True).agg(
+        days=("pos", "size"), comparison_days=("comparison_days", "sum"),
+        comparison_incidents=("comparison_incidents", "sum"))
     if len(inc):
-        d = inc["_date"]
-        inc_week = week_start(d).astype("int64")
-        counts = inc.groupby([inc["enr_pos"], inc["window"], inc_week.rename("week")]).size().rename("incidents")
+        pos = days.searchsorted(inc["_date"].to_numpy(), "left")
+        counts = inc.groupby([inc["enr_pos"], inc["window"], pd.Series(week_of_day[pos], index=inc.index,
+                                                                       name="week")]).size().rename("incidents")
         weeks = weeks.join(counts, how="left")
     else:
         weeks["incidents"] = 0
     weeks["incidents"] = weeks["incidents"].fillna(0).astype(int)
     weeks["rate"] = weeks["incidents"].to_numpy() / weeks["days"].to_numpy()
-    return weeks.reset_index()
+    return weeks.reset_index()[cols]
 
 
-def _weekly_effects(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalendar) -> tuple[np.ndarray, np.ndarray]:
-    """NAP and Tau-U with improvement = fewer incidents, on weekly rates, for every enrolment at once.
+# --------------------------------------------------------------------------------------------------------------
+# The comparison group
 
-    The same definitions as :func:`kwanalytics.metrics.effect_sizes.nap` and :func:`~kwanalytics.metrics.effect_sizes.tau_u`
-    (Parker & Vannest 2009; Parker et al. 2011: (S_AB - S_AA) / (m n)), computed over all enrolments' pairs in one
-    pass instead of one call per enrolment (the tests check that both agree). Only the estimates are needed here;
-    the per-call confidence intervals would cost seconds for a large school.
+
+class ComparisonDays:
+    """Pupils in no programme, day by day: how many were on roll and how many incidents they had.
+
+    ``pupils[i]`` and ``incidents[i]`` belong to ``calendar.days[i]``; ``first``/``last`` (sorted) are each
+    comparison pupil's first and one-past-last school-day position on roll, for counting who was there.
     """
-    n = len(enr)
-    nap_out, tau_out = np.full(n, np.nan), np.full(n, np.nan)
-    weeks = _weekly_rates(enr, inc, calendar)
-    if weeks.empty:
-        return nap_out, tau_out
-    a = weeks[weeks["window"] == "baseline"][["enr_pos", "rate"]]
-    b = weeks[weeks["window"] == "intervention"][["enr_pos", "rate"]]
-    m_n = a.groupby("enr_pos").size() * b.groupby("enr_pos").size()
-    m_n = m_n.dropna()
-    if m_n.empty:
-        return nap_out, tau_out
-    a = a.assign(i=a.groupby("enr_pos").cumcount())
-    pairs = a.merge(b, on="enr_pos", suffixes=("_a", "_b"))
-    # Fewer incidents is better: a treatment week improves on a baseline week when its rate is lower.
-    sign_ab = np.sign(pairs["rate_a"].to_numpy() - pairs["rate_b"].to_numpy())
-    s_ab = pd.Series(sign_ab).groupby(pairs["enr_pos"].to_numpy()).sum()
-    wins = pd.Series((sign_ab > 0) + 0.5 * (sign_ab == 0)).groupby(pairs["enr_pos"].to_numpy()).sum()
-    # Baseline trend in the good direction (falling), over time-ordered pairs i < j: sign(a_i - a_j).
-    aa = a.merge(a, on="enr_pos", suffixes=("_i", "_j"))
-    aa = aa[aa["i_i"] < aa["i_j"]]
-    s_aa = pd.Series(np.sign(aa["rate_i"].to_numpy() - aa["rate_j"].to_numpy())).groupby(
-        aa["enr_pos"].to_numpy()).sum().reindex(m_n.index).fillna(0)
-    idx = m_n.index.to_numpy(dtype=int)
-    nap_out[idx] = (wins.reindex(m_n.index) / m_n).to_numpy(dtype=float)
-    tau_out[idx] = ((s_ab.reindex(m_n.index) - s_aa) / m_n).to_numpy(dtype=float)
-    return nap_out, tau_out
+
+    def __init__(self, pupils: np.ndarray, incidents: np.ndarray, first: np.ndarray, last: np.ndarray):
+        self.pupils, self.incidents = pupils, incidents
+        self.first, self.last = np.sort(first), np.sort(last)
+
+    def on_roll_between(self, lo, hi) -> np.ndarray:
+        """How many comparison pupils were on roll on some school day in positions [lo, hi)."""
+        lo, hi = np.asarray(lo), np.asarray(hi)
+        # Everyone, less those who arrived at or after hi, less those who left at or before lo.
+        gone = np.searchsorted(self.last, lo, "right")
+        later = len(self.first) - np.searchsorted(self.first, hi, "left")
+        return np.where(hi > lo, len(self.first) - gone - later, 0)
+
+
+def comparison_group(tables: dict, calendar: SchoolCalendar, as_of) -> ComparisonDays:
+    """The comparison group: pupils with no enrolment in any programme, on roll day by day, and their incidents.
+
+    On roll: from admission (students.admitted_on) to leaving (left_on); a pupil in the students table without
+    those dates is taken as on roll for the whole calendar; a pupil known only from incidents or sessions from
+    the first to the last day seen. Only school days up to ``as_of`` count; incidents on other days are left out,
+    as for the enrolled pupils.
+    """
+    days = calendar.days
+    n_days = int(days.searchsorted(pd.Timestamp(as_of), "right"))
+    enrolled = set()
+    interventions = tables.get("interventions")
+    if interventions is not None and len(interventions):
+        enrolled = set(interventions["student_id"].dropna())
+    students = tables.get("students")
+    incidents = tables.get("incidents")
+    sessions = tables.get("sessions")
+    spans = []
+    if students is not None and len(students):
+        st = students.dropna(subset=["student_id"]).drop_duplicates("student_id")
+        adm = _dates(st["admitted_on"]) if "admitted_on" in st else pd.Series(pd.NaT, index=st.index)
+        left = _dates(st["left_on"]) if "left_on" in st else pd.Series(pd.NaT, index=st.index)
+        lo = np.where(adm.notna(), days.searchsorted(adm.fillna(days.min() if len(days) else pd.NaT), "left"), 0)
+        hi = np.where(left.notna(), days.searchsorted(left.fillna(days.min() if len(days) else pd.NaT), "right"),
+                      n_days)
+        spans.append(pd.DataFrame({"student_id": st["student_id"].to_numpy(), "lo": lo, "hi": hi}))
+    seen = []
+    for frame, col in ((incidents, "occurred_at"), (sessions, "date")):
+        if frame is not None and len(frame):
+            seen.append(pd.DataFrame({"student_id": frame["student_id"], "day": _dates(frame[col])}).dropna())
+    if seen:
+        act = pd.concat(seen, ignore_index=True).groupby("student_id")["day"].agg(["min", "max"])
+        listed = set(spans[0]["student_id"]) if spans else set()
+        act = act[~act.index.isin(listed)]
+        spans.append(pd.DataFrame({"student_id": act.index.to_numpy(),
+                                   "lo": days.searchsorted(act["min"].to_numpy(), "left"),
+                                   "hi": days.searchsorted(act["max"].to_numpy(), "right")}))
+    roll = pd.concat(spans, ignore_index=True) if spans else pd.DataFrame(columns=["student_id", "lo", "hi"])
+    roll = roll[~roll["student_id"].isin(enrolled)]
+    lo = np.clip(roll["lo"].to_numpy(int), 0, n_days)
+    hi = np.clip(roll["hi"].to_numpy(int), 0, n_days)
+    keep = hi > lo
+    lo, hi = lo[keep], hi[keep]
+    pupils = np.zeros(len(days) + 1)
+    np.add.at(pupils, lo, 1)
+    np.add.at(pupils, hi, -1)
+    pupils = np.cumsum(pupils)[: len(days)]
+    counts = np.zeros(len(days))
+    if incidents is not None and len(incidents):
+        ids = set(roll["student_id"][keep])
+        d = _dates(incidents.loc[incidents["student_id"].isin(ids), "occurred_at"]).dropna()
+        d = d[d <= pd.Timestamp(as_of)]
+        school = d.isin(days)
+        np.add.at(counts, days.searchsorted(d[school].to_numpy(), "left"), 1)
+    return ComparisonDays(pupils, counts, lo, hi)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -268,23 +362,31 @@ def _weekly_effects(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalend
 
 def enrolment_impact(tables: dict, calendar: SchoolCalendar, settings: Settings, as_of=None,
                      data_start=None) -> pd.DataFrame:
-    """One row per enrolment (started by ``as_of``): incidents, severity, GAS and engagement before and during.
+    """One row per enrolment (started by ``as_of``): incidents, severity, GAS and engagement before and during,
+    the rate ratio with its quasi-Poisson interval, and the same adjusted for the comparison group.
 
     Columns: see ``ENROLMENT_COLUMNS``. Rates are incidents per school day; ``rate_ratio`` < 1 means fewer
-    incidents during the intervention; its interval is the exact conditional Poisson interval of
-    :func:`rate_ratio_ci`. ``nap`` (0.5 = no change, 1 = every intervention week better than every baseline week)
-    and ``tau_u`` are oriented so that fewer incidents scores higher. ``baseline_gas``/``intervention_gas`` are the
-    mean GAS ratings (-2..+2) of the pupil's targets rated in each window, ``*_engagement`` the mean engagement
-    (1..5) of the pupil's sessions in each window, ``*_severity`` the mean severity (1..5) of the incidents.
+    incidents during the intervention; its interval is that of :func:`kwanalytics.metrics.effect_sizes.rate_ratios`
+    (``interval_method``; ``dispersion`` is the week-to-week overdispersion it allowed for, 1 = Poisson).
+    ``nap`` (0.5 = no change, 1 = every intervention week better than every baseline week) and ``tau_u`` are
+    oriented so that fewer incidents scores higher. ``baseline_gas``/``intervention_gas`` are the mean GAS
+    ratings (-2..+2) of the pupil's targets rated in each window, ``*_engagement`` the mean engagement (1..5) of
+    the pupil's sessions in each window, ``*_severity`` the mean severity (1..5) of the incidents.
     Verdict: "too little data" when either window has fewer than ``impact.min_school_days`` school days or the
     two windows hold fewer than ``impact.min_incidents`` incidents together; otherwise "clearly fewer incidents"
     when the interval's upper limit is below 1, "clearly more incidents" when its lower limit is above 1, and
     "no clear change" when the interval spans 1.
 
+    ``comparison_rate_ratio`` is the same ratio over the same school days for pupils in no programme
+    (:func:`comparison_group`, ``comparison_pupils`` of them on roll in the windows); ``adjusted_rate_ratio`` =
+    rate_ratio / comparison_rate_ratio, its interval the enrolment's divided by the comparison ratio and widened by
+    the comparison's own 95% margin; ``adjusted_verdict`` reads that interval. ``log_rate_ratio`` and
+    ``*_se`` are what a programme pools (:func:`pooled_programmes`).
+
     ``data_start``: the first date the school's records cover (default: the earliest incident or session in
     ``tables``). Baselines never reach before it, because days before the records began would count as days
-    without incidents. Pass it when ``tables`` holds one pupil's rows, so that the pupil's baseline matches the
-    cohort's.
+    without incidents. To report one pupil, compute on the whole school's tables and filter the rows: the
+    comparison group needs the other pupils.
     """
     baseline_n, min_days, min_incidents = _impact_settings(settings)
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(tables)
@@ -297,12 +399,16 @@ def enrolment_impact(tables: dict, calendar: SchoolCalendar, settings: Settings,
     incidents = tables.get("incidents")
     if incidents is None:
         incidents = pd.DataFrame(columns=["student_id", "occurred_at", "severity"])
-    inc = _assign(incidents[["student_id", "occurred_at"] + (["severity"] if "severity" in incidents else [])],
-                  "occurred_at", enr)
+    labelled = _assign(incidents[["student_id", "occurred_at"] + (["severity"] if "severity" in incidents else [])],
+                       "occurred_at", enr)
+    school_day = labelled["_date"].isin(calendar.days).to_numpy()
+    inc = labelled[school_day]
     counts = inc.groupby(["enr_pos", "window"]).size().unstack("window").reindex(
         index=np.arange(n), columns=["baseline", "intervention"]).fillna(0).astype(int)
     out = enr[["enrolment_id", "student_id", "programme", "started_on", "ended_on", "baseline_start",
-               "baseline_school_days", "intervention_school_days"]].copy()
+               "baseline_school_days", "intervention_school_days", "overlaps"]].copy()
+    out["non_school_day_incidents"] = labelled[~school_day].groupby("enr_pos").size().reindex(
+        np.arange(n)).fillna(0).astype(int).to_numpy()
     out["baseline_incidents"] = counts["baseline"].to_numpy()
     out["intervention_incidents"] = counts["intervention"].to_numpy()
     bd, idays = out["baseline_school_days"].to_numpy(), out["intervention_school_days"].to_numpy()
@@ -310,9 +416,36 @@ def enrolment_impact(tables: dict, calendar: SchoolCalendar, settings: Settings,
         out["baseline_rate"] = np.where(bd > 0, out["baseline_incidents"] / np.where(bd > 0, bd, 1), np.nan)
         out["intervention_rate"] = np.where(idays > 0, out["intervention_incidents"] / np.where(idays > 0, idays, 1),
                                             np.nan)
-    est, low, high = rate_ratio_ci(out["intervention_incidents"], idays, out["baseline_incidents"], bd)
-    out["rate_ratio"], out["rate_ratio_ci_low"], out["rate_ratio_ci_high"] = est, low, high
-    out["nap"], out["tau_u"] = _weekly_effects(enr, inc, calendar)
+
+    comparison = comparison_group(tables, calendar, as_of)
+    weeks = _weekly_rates(enr, inc, calendar, comparison)
+    own = rate_ratios(weeks.rename(columns={"enr_pos": "group", "incidents": "events"}), CONFIDENCE).reindex(
+        np.arange(n))
+    out["rate_ratio"], out["rate_ratio_ci_low"], out["rate_ratio_ci_high"] = (
+        own["rate_ratio"].to_numpy(float), own["ci_low"].to_numpy(float), own["ci_high"].to_numpy(float))
+    out["dispersion"] = own["dispersion"].to_numpy(float)
+    out["log_rate_ratio"], out["log_rate_ratio_se"] = own["log_rate_ratio"].to_numpy(float), own["se"].to_numpy(
+        float)
+    out["interval_method"] = np.where(own["rate_ratio"].notna(), INTERVAL_METHOD, "")
+    effects = nap_tau_u_by_group(weeks.rename(columns={"enr_pos": "group", "rate": "value"})).reindex(np.arange(n))
+    out["nap"], out["tau_u"] = effects["nap"].to_numpy(float), effects["tau_u"].to_numpy(float)
+
+    # Difference in differences: the pupil's change over the comparison group's change over the same school days.
+    comp_weeks = pd.DataFrame({"group": weeks["enr_pos"], "window": weeks["window"],
+                               "days": weeks["comparison_days"], "events": weeks["comparison_incidents"]})
+    comp = rate_ratios(comp_weeks, CONFIDENCE).reindex(np.arange(n))
+    out["comparison_pupils"] = comparison.on_roll_between(enr["b_lo"].to_numpy(), enr["e_idx"].to_numpy())
+    comp_rr = comp["rate_ratio"].to_numpy(float)
+    comp_ok = np.isfinite(comp_rr) & (comp_rr > 0)
+    comp_rr = np.where(comp_ok, comp_rr, np.nan)
+    widen = np.exp(_z() * comp["se"].to_numpy(float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["comparison_rate_ratio"] = comp_rr
+        out["adjusted_rate_ratio"] = out["rate_ratio"] / comp_rr
+        out["adjusted_ci_low"] = out["rate_ratio_ci_low"] / comp_rr / widen
+        out["adjusted_ci_high"] = out["rate_ratio_ci_high"] / comp_rr * widen
+        out["adjusted_log_rate_ratio"] = out["log_rate_ratio"] - np.log(comp_rr)
+        out["adjusted_log_rate_ratio_se"] = np.sqrt(out["log_rate_ratio_se"] ** 2 + comp["se"].to_numpy(float) ** 2)
 
     if "severity" in inc:
         sev = _window_means(inc, "severity", n)
@@ -341,11 +474,21 @@ def enrolment_impact(tables: dict, calendar: SchoolCalendar, settings: Settings,
     else:
         out["baseline_engagement"] = out["intervention_engagement"] = np.nan
 
-    out["verdict"] = verdict(bd, idays, out["baseline_incidents"] + out["intervention_incidents"], low, high,
-                             min_days, min_incidents)
-    for col in ("baseline_school_days", "intervention_school_days", "baseline_incidents", "intervention_incidents"):
+    total = out["baseline_incidents"] + out["intervention_incidents"]
+    out["verdict"] = verdict(bd, idays, total, out["rate_ratio_ci_low"], out["rate_ratio_ci_high"], min_days,
+                             min_incidents)
+    out["adjusted_verdict"] = verdict(bd, idays, total, out["adjusted_ci_low"], out["adjusted_ci_high"], min_days,
+                                      min_incidents)
+    for col in ("baseline_school_days", "intervention_school_days", "baseline_incidents", "intervention_incidents",
+                "non_school_day_incidents", "comparison_pupils"):
         out[col] = out[col].astype("Int64")
     return out[ENROLMENT_COLUMNS].sort_values(["student_id", "started_on", "enrolment_id"]).reset_index(drop=True)
+
+
+def _z() -> float:
+    from scipy import stats
+
+    return float(stats.norm.isf((1 - CONFIDENCE) / 2))
 
 
 def programme_sessions(sessions: pd.DataFrame, interventions: pd.DataFrame, settings: Settings,
@@ -392,32 +535,74 @@ def programme_sessions(sessions: pd.DataFrame, interventions: pd.DataFrame, sett
     return out.drop_duplicates(["session_id", "programme"]).reset_index(drop=True)
 
 
-def programme_impact(enrolments: pd.DataFrame, tables: dict, settings: Settings, as_of=None) -> pd.DataFrame:
-    """Per programme: pupils, median rate ratio, verdict counts, exit criteria met, sessions, hours and cost.
+def pooled_programmes(enrolments: pd.DataFrame) -> pd.DataFrame:
+    """Per programme: one pooled rate ratio with its 95% interval, naive and adjusted, from the enrolments.
 
-    ``enrolments`` is :func:`enrolment_impact`'s frame. ``median_rate_ratio`` is over the enrolments with enough
-    data for a verdict (a "too little data" ratio would only add noise). ``exit_criteria_met`` counts current
+    ``enrolments`` is :func:`enrolment_impact`'s frame. Each enrolment's log rate ratio enters a random-effects
+    pool (:func:`kwanalytics.metrics.pooling.pool_log_ratios`) with its own standard error, including enrolments
+    with few incidents (wide, so they weigh little); only enrolments with no school days in a window are left
+    out. ``heterogeneity_i2`` (0..1) is the share of the spread between enrolments beyond chance, ``*_tau2`` its
+    variance on the log scale. ``comparison_pupils``: pupils in no programme on roll at some time between the
+    the most any one enrolment had on roll in its windows (:func:`programme_impact`, given the calendar, counts
+    those on roll at some time between the programme's first baseline day and its last window day). Several enrolments of one pupil enter as if independent. Columns: ``POOLED_COLUMNS``.
+    """
+    if enrolments is None or enrolments.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in POOLED_COLUMNS})
+    rows = []
+    for programme, g in enrolments.groupby("programme", sort=True):
+        naive = pool_log_ratios(g["log_rate_ratio"], g["log_rate_ratio_se"], CONFIDENCE)
+        adj = pool_log_ratios(g["adjusted_log_rate_ratio"], g["adjusted_log_rate_ratio_se"], CONFIDENCE)
+        rows.append({
+            "programme": programme, "enrolments": len(g), "pupils": g["student_id"].nunique(),
+            "rate_ratio": np.exp(naive["estimate"]), "rate_ratio_ci_low": np.exp(naive["ci_low"]),
+            "rate_ratio_ci_high": np.exp(naive["ci_high"]), "adjusted_rate_ratio": np.exp(adj["estimate"]),
+            "adjusted_ci_low": np.exp(adj["ci_low"]), "adjusted_ci_high": np.exp(adj["ci_high"]),
+            "comparison_pupils": pd.to_numeric(g["comparison_pupils"], errors="coerce").max(),
+            "heterogeneity_i2": naive["i2"], "heterogeneity_tau2": naive["tau2"],
+            "adjusted_heterogeneity_i2": adj["i2"]})
+    out = pd.DataFrame(rows)
+    out["enrolments"] = out["enrolments"].astype("Int64")
+    out["pupils"] = out["pupils"].astype("Int64")
+    out["comparison_pupils"] = pd.to_numeric(out["comparison_pupils"], errors="coerce").astype("Int64")
+    return out[POOLED_COLUMNS]
+
+
+def programme_impact(enrolments: pd.DataFrame, tables: dict, settings: Settings, as_of=None,
+                     calendar: SchoolCalendar | None = None) -> pd.DataFrame:
+    """Per programme: pooled rate ratio naive and adjusted (:func:`pooled_programmes`), verdict counts, exit
+    criteria met, sessions, hours and cost. Columns: ``PROGRAMME_COLUMNS`` (the first eleven are the contract of
+    ``kwa impact --by programme``).
+
+    ``enrolments`` is :func:`enrolment_impact`'s frame. The verdict counts are of the enrolments' own (naive)
+    verdicts, for reference: the pooled interval is the programme's answer. ``exit_criteria_met`` counts current
     enrolments that meet the programme's exit criteria (settings.yaml ``programmes``; via
     :func:`kwanalytics.metrics.criteria.criteria_status`; NA for programmes with no criteria). Sessions, hours and
     ``cost_gbp`` are those of :func:`programme_sessions`; ``budget_gbp`` sums the budget rows with scope
     "programme" and this programme as scope_id. When no session records a cost, the budget stands in for the cost
     (a school that books a programme as one sum has no per-session cost). ``cost_per_pupil`` = cost / pupils,
-    ``cost_per_hour`` = cost / session hours.
+    ``cost_per_hour`` = cost / session hours. Only where the adjusted interval lies wholly below 1 are incidents
+    avoided claimed: ``incidents_avoided`` = the intervention incidents x (1 / adjusted_rate_ratio - 1), the
+    incidents the comparison-adjusted estimate says would otherwise have happened, and
+    ``cost_per_incident_avoided`` = cost / that.
     """
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(tables)
     if enrolments is None or enrolments.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in PROGRAMME_COLUMNS})
-    e = enrolments.copy()
-    ratio = e["rate_ratio"].where(e["verdict"] != TOO_LITTLE)
-    g = e.assign(_ratio=ratio).groupby("programme", sort=True)
-    out = pd.DataFrame({
-        "pupils": g["student_id"].nunique(),
-        "median_rate_ratio": g["_ratio"].median(),
-        "improved_clearly": g["verdict"].agg(lambda v: int((v == FEWER).sum())),
-        "no_clear_change": g["verdict"].agg(lambda v: int((v == NO_CLEAR).sum())),
-        "worse_clearly": g["verdict"].agg(lambda v: int((v == MORE).sum())),
-        "too_little_data": g["verdict"].agg(lambda v: int((v == TOO_LITTLE).sum())),
-    })
+    e = enrolments
+    out = pooled_programmes(e).set_index("programme")
+    if calendar is not None and "baseline_start" in e:
+        comparison = comparison_group(tables, calendar, as_of)
+        days = calendar.days
+        first = _dates(e["baseline_start"].fillna(e["started_on"])).groupby(e["programme"]).min()
+        ended = _dates(e["ended_on"])
+        last = ended.where(ended.notna() & (ended < as_of), as_of).groupby(e["programme"]).max()
+        lo = days.searchsorted(first.reindex(out.index).to_numpy(), "left")
+        hi = days.searchsorted(last.reindex(out.index).to_numpy(), "right")
+        out["comparison_pupils"] = pd.array(comparison.on_roll_between(lo, hi), dtype="Int64")
+    g = e.groupby("programme", sort=True)
+    for col, label in (("improved_clearly", FEWER), ("no_clear_change", NO_CLEAR), ("worse_clearly", MORE),
+                       ("too_little_data", TOO_LITTLE)):
+        out[col] = g["verdict"].agg(lambda v, label=label: int((v == label).sum())).reindex(out.index)
     met = _exit_criteria_met(tables, settings, as_of)
     out["exit_criteria_met"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     if met is not None:
@@ -451,9 +636,14 @@ def programme_impact(enrolments: pd.DataFrame, tables: dict, settings: Settings,
         amounts = pd.to_numeric(rows["amount_gbp"], errors="coerce").groupby(key).sum(min_count=1)
         out["budget_gbp"] = amounts.reindex(out.index).astype(float)
     out["cost_gbp"] = out["cost_gbp"].fillna(out["budget_gbp"])
+    during = pd.to_numeric(e["intervention_incidents"], errors="coerce").groupby(e["programme"]).sum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["cost_per_pupil"] = out["cost_gbp"] / out["pupils"]
+        out["cost_per_pupil"] = out["cost_gbp"] / out["pupils"].astype(float)
         out["cost_per_hour"] = (out["cost_gbp"] / out["session_hours"]).where(out["session_hours"] > 0)
+        avoided = during.reindex(out.index).astype(float) * (1 / out["adjusted_rate_ratio"] - 1)
+        out["incidents_avoided"] = avoided.where(out["adjusted_ci_high"] < 1)
+        out["cost_per_incident_avoided"] = (out["cost_gbp"] / out["incidents_avoided"]).where(
+            out["incidents_avoided"] > 0)
     out = out.reset_index()
     out["sessions"] = out["sessions"].astype("Int64")
     return out[PROGRAMME_COLUMNS]
