@@ -46,7 +46,7 @@ def criteria_status(incidents: pd.DataFrame, interventions: pd.DataFrame | None,
     run at least ``exit.within_school_days`` school days (an earlier judgement would be premature), and at most
     ``exit.at_most`` incidents of the exit categories in that many school days.
     """
-    programmes = (settings.config or {}).get("programmes") or {}
+    programmes = settings.school.programmes
     incidents = incidents if incidents is not None else pd.DataFrame(columns=["student_id", "occurred_at", "category"])
     if as_of is None:
         dates = pd.to_datetime(incidents["occurred_at"]) if len(incidents) else pd.Series(dtype="datetime64[us]")
@@ -55,7 +55,7 @@ def criteria_status(incidents: pd.DataFrame, interventions: pd.DataFrame | None,
     enrol = interventions if interventions is not None and len(interventions) else None
     rows = []
     for programme, rule in programmes.items():
-        entry, exit_ = rule.get("entry") or {}, rule.get("exit") or {}
+        entry, exit_ = rule.entry, rule.exit
         open_now = pd.DataFrame(columns=["enrolment_id", "student_id", "started_on"])
         if enrol is not None:
             started = pd.to_datetime(enrol["started_on"])
@@ -65,33 +65,33 @@ def criteria_status(incidents: pd.DataFrame, interventions: pd.DataFrame | None,
                                  ["enrolment_id", "student_id", "started_on"]]
         enrolled = set(open_now["student_id"])
         if entry:
-            k = int(entry.get("within_school_days", 20))
-            counts, start = _window_counts(incidents, calendar, as_of, entry.get("categories"), k)
-            hit = counts[counts >= int(entry.get("at_least", 1))]
+            k = entry.within_school_days
+            counts, start = _window_counts(incidents, calendar, as_of, entry.categories, k)
+            hit = counts[counts >= entry.at_least]
             for sid, n in hit.items():
                 if sid in enrolled:
                     continue
                 rows.append({"student_id": sid, "programme": programme, "enrolment_id": pd.NA, "enrolled": False,
                              "meets_entry": True, "meets_exit": False,
-                             "evidence": f"{n} {_describe(entry.get('categories'))} in the last {k} school days "
+                             "evidence": f"{n} {_describe(entry.categories)} in the last {k} school days "
                                          f"({start:%d/%m/%Y} to {as_of:%d/%m/%Y}); entry needs "
-                                         f"{entry.get('at_least', 1)} or more."})
+                                         f"{entry.at_least} or more."})
         if len(open_now):
-            k = int(exit_.get("within_school_days", 20)) if exit_ else 0
-            counts, start = (_window_counts(incidents, calendar, as_of, exit_.get("categories"), k)
+            k = exit_.within_school_days if exit_ else 0
+            counts, start = (_window_counts(incidents, calendar, as_of, exit_.categories, k)
                              if exit_ else (pd.Series(dtype=int), as_of))
             for r in open_now.itertuples(index=False):
                 n = int(counts.get(r.student_id, 0))
                 ran = len(calendar.between(r.started_on, as_of)) if len(calendar) else 0
-                meets = bool(exit_) and ran >= k and n <= int(exit_.get("at_most", 0))
+                meets = bool(exit_) and ran >= k and n <= exit_.at_most
                 if not exit_:
                     why = "No exit criteria are set for this programme in settings.yaml."
                 elif ran < k:
                     why = (f"Enrolled {pd.Timestamp(r.started_on):%d/%m/%Y}: {ran} school days so far, too early to "
                            f"judge the exit criteria ({k} school days).")
                 else:
-                    why = (f"{n} {_describe(exit_.get('categories'))} in the last {k} school days "
-                           f"({start:%d/%m/%Y} to {as_of:%d/%m/%Y}); exit needs at most {exit_.get('at_most', 0)}.")
+                    why = (f"{n} {_describe(exit_.categories)} in the last {k} school days "
+                           f"({start:%d/%m/%Y} to {as_of:%d/%m/%Y}); exit needs at most {exit_.at_most}.")
                 rows.append({"student_id": r.student_id, "programme": programme, "enrolment_id": r.enrolment_id,
                              "enrolled": True, "meets_entry": False, "meets_exit": meets, "evidence": why})
     out = pd.DataFrame(rows, columns=COLUMNS)

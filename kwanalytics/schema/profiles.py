@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import ValidationError, field_validator, model_validator
 
-from kwanalytics.schema.contracts import TABLES
 from kwanalytics.errors import WorkspaceError
-from kwanalytics.settings import SAFE_LOADER, Settings, fold
+from kwanalytics.schema.contracts import TABLES
+from kwanalytics.settings import SAFE_LOADER, Settings, Strict, describe_problems, fold, refuse
 
 
 @dataclass(frozen=True)
@@ -55,38 +57,101 @@ class TableMapping:
         return missing
 
 
-def _spellings(spec) -> tuple[list[str], str | None]:
-    if isinstance(spec, dict):
-        return list(spec.get("headers") or []), spec.get("transform")
-    if isinstance(spec, str):
-        return [spec], None
-    return list(spec or []), None
+Spellings = list[str]
 
 
-def _mapping(profile: str, table: str, spec: dict, priority: int, canonical_names: bool) -> TableMapping:
-    if table not in TABLES:
-        raise WorkspaceError(f"Profile '{profile}' maps a table '{table}' that does not exist. Tables: "
-                             + ", ".join(TABLES) + ".")
+class ColumnSpec(Strict):
+    """A canonical column read through a transform: ``{headers: [...], transform: abs}``."""
+
+    headers: Spellings
+    transform: Literal["abs", "first_listed"]
+
+
+class TableSpec(Strict):
+    """How one table of an export maps onto a canonical table."""
+
+    # The optional sections may be left out (absent means none: no extra columns, value maps or skip rules).
+    columns: dict[str, Spellings | ColumnSpec]
+    extra: dict[str, Spellings] = {}
+    values: dict[str, dict[str, str]] = {}
+    skip: dict[str, Spellings | str] = {}
+
+    @field_validator("columns", "extra", mode="before")
+    @classmethod
+    def _one_spelling(cls, columns):
+        # `column: Header` is short for `column: [Header]`; `column:` with nothing after it for no other spelling.
+        if isinstance(columns, dict):
+            return {k: [] if v is None else [v] if isinstance(v, str) else v for k, v in columns.items()}
+        return columns
+
+    @model_validator(mode="after")
+    def _rules_name_known_columns(self):
+        named = set(self.columns) | set(self.extra)
+        for column in self.values:
+            if column not in self.columns:
+                raise ValueError(f"'values' maps a column '{column}' that 'columns' does not list")
+        for column, rule in self.skip.items():
+            if column == "reason":
+                if not isinstance(rule, str):
+                    raise ValueError("'skip.reason' should be a sentence saying why the rows are skipped")
+            elif column not in named or isinstance(rule, str):
+                raise ValueError(f"'skip.{column}' should list the values of a column named under 'columns' or "
+                                 "'extra'")
+        return self
+
+
+class ProfileSpec(Strict):
+    """One file of schemas/profiles/: a source system's export mapped onto the canonical tables."""
+
+    profile: str
+    priority: int = 0  # which profile wins when two fit a header equally well; 0 unless a profile says
+    canonical_names: bool = False  # only the generic profile matches kwanalytics' own column names
+    tables: dict[str, TableSpec]
+
+    @model_validator(mode="after")
+    def _canonical_tables_and_columns(self):
+        for table, spec in self.tables.items():
+            if table not in TABLES:
+                raise ValueError(f"there is no table '{table}' (the tables are: {', '.join(TABLES)})")
+            unknown = [c for c in spec.columns if c not in TABLES[table].columns]
+            if unknown:
+                raise ValueError(f"the {table} table has no column {', '.join(map(repr, unknown))} (its columns "
+                                 f"are: {', '.join(TABLES[table].columns)}; map other columns under 'extra')")
+        return self
+
+
+def _mapping(profile: str, table: str, spec: TableSpec, priority: int, canonical_names: bool) -> TableMapping:
     headers, transforms = {}, {}
-    for column, names in (spec.get("columns") or {}).items():
-        spellings, transform = _spellings(names)
+    for column, names in spec.columns.items():
+        spellings = names.headers if isinstance(names, ColumnSpec) else names
         # Only a profile that says so (generic) matches kwanalytics' own names: otherwise a generic export
         # would fit a source profile as well, and take on its rules (e.g. Class Charts' score -> severity).
         for spelling in ([column] if canonical_names else []) + spellings:
             headers.setdefault(fold(spelling), column)
-        if transform:
-            transforms[column] = transform
-    extra = []
-    for column, names in (spec.get("extra") or {}).items():
-        spellings, _ = _spellings(names)
-        extra.append(column)
+        if isinstance(names, ColumnSpec):
+            transforms[column] = names.transform
+    for column, spellings in spec.extra.items():
         for spelling in [column, *spellings]:
             headers.setdefault(fold(spelling), column)
-    values = {col: {fold(k): v for k, v in (m or {}).items()} for col, m in (spec.get("values") or {}).items()}
-    skip_spec = dict(spec.get("skip") or {})
-    reason = str(skip_spec.pop("reason", "not a row of this table"))
-    skip = {col: {fold(v) for v in (vals or [])} for col, vals in skip_spec.items()}
-    return TableMapping(profile, table, headers, tuple(extra), values, skip, reason, transforms, priority)
+    values = {col: {fold(k): v for k, v in m.items()} for col, m in spec.values.items()}
+    reason = str(spec.skip.get("reason", "not a row of this table"))
+    skip = {col: {fold(v) for v in vals} for col, vals in spec.skip.items() if col != "reason"}
+    return TableMapping(profile, table, headers, tuple(spec.extra), values, skip, reason, transforms, priority)
+
+
+def load_profile(path: Path) -> ProfileSpec:
+    """One profile file, checked: an unknown table, canonical column, transform or key is refused (exit 2)."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{path} is not valid YAML ({exc}). Fix it or copy it again from the "
+                             "repository's schemas/profiles/.") from None
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{path} should hold a profile (a YAML mapping with a 'tables:' section).")
+    try:
+        return ProfileSpec.model_validate(data)
+    except ValidationError as exc:
+        raise refuse(describe_problems(exc, [(path, data)], {})) from None
 
 
 def load_profiles(settings: Settings) -> dict[str, list[TableMapping]]:
@@ -97,16 +162,8 @@ def load_profiles(settings: Settings) -> dict[str, list[TableMapping]]:
             name = path.stem
             if name in out:
                 continue  # the workspace's copy overrides the default
-            try:
-                spec = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
-            except (yaml.YAMLError, UnicodeDecodeError) as exc:
-                raise WorkspaceError(f"{path} is not valid YAML ({exc}). Fix it or copy it again from the "
-                                     "repository's schemas/profiles/.") from None
-            if not isinstance(spec, dict) or not isinstance(spec.get("tables"), dict):
-                raise WorkspaceError(f"{path} should have a 'tables:' section mapping each table's columns.")
-            priority = int(spec.get("priority", 0))
-            canonical = bool(spec.get("canonical_names", False))
-            out[name] = [_mapping(name, t, s or {}, priority, canonical) for t, s in spec["tables"].items()]
+            spec = load_profile(path)
+            out[name] = [_mapping(name, t, s, spec.priority, spec.canonical_names) for t, s in spec.tables.items()]
     return out
 
 
