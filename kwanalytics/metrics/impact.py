@@ -92,9 +92,8 @@ def verdict(baseline_days, intervention_days, incidents_total, ci_low, ci_high, 
 
 
 def _impact_settings(settings: Settings) -> tuple[int, int, int]:
-    cfg = (settings.config or {}).get("impact") or {}
-    return (int(cfg.get("baseline_school_days", 30)), int(cfg.get("min_school_days", 10)),
-            int(cfg.get("min_incidents", 3)))
+    cfg = settings.school.impact
+    return cfg.baseline_school_days, cfg.min_school_days, cfg.min_incidents
 
 
 def _dates(series) -> pd.Series:
@@ -609,7 +608,7 @@ def programme_impact(enrolments: pd.DataFrame, tables: dict, settings: Settings,
         counts, judged = met
         # Programmes with criteria (in settings.yaml, or judged by criteria_status) get a count, 0 when nobody met
         # them; a programme without exit criteria stays empty rather than claiming that nobody met them.
-        known = set((settings.config or {}).get("programmes") or {}) | judged
+        known = set(settings.school.programmes) | judged
         configured = [p for p in out.index if p in known]
         out.loc[configured, "exit_criteria_met"] = counts.reindex(configured).fillna(0).astype(int).to_numpy()
 
