@@ -73,7 +73,8 @@ def _child(step: str, workspace: str, extra: dict) -> dict:
         elif step == "watchlist":
             from kwanalytics.metrics.patterns import watchlist
 
-            out["rows"] = len(watchlist(tables["incidents"], cal, settings, interventions=tables["interventions"]))
+            out["rows"] = len(watchlist(tables["incidents"], tables["students"], tables["sessions"], cal, settings,
+                                        interventions=tables["interventions"]))
         elif step == "targets":
             from kwanalytics.metrics.targets import target_progress, tscores
 

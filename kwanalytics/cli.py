@@ -106,11 +106,13 @@ def impact(workspace: Path = WorkspaceOpt,
 @app.command()
 def watchlist(workspace: Path = WorkspaceOpt,
               as_of: Optional[str] = typer.Option(None, "--as-of", help="Look at incidents up to this date."),
+              since: Optional[str] = typer.Option(None, "--since", help="Only patterns with incidents on or after "
+                                                  "this date (the last meeting), each marked new or continuing."),
               fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
     """Pupils with repeated patterns of behaviour, with the evidence and a suggested next step."""
     from kwanalytics.evidence.listings import watchlist_report
 
-    frame, title = watchlist_report(workspace, as_of=_date(as_of, "--as-of"))
+    frame, title = watchlist_report(workspace, as_of=_date(as_of, "--as-of"), since=_date(since, "--since"))
     _emit(frame, fmt, title)
 
 

@@ -85,29 +85,31 @@ class Impact(Strict):
 class Clusters(Strict):
     incidents: Positive
     within_school_days: Positive
-    alpha: Alpha
 
 
 class Concentration(Strict):
     min_incidents: Positive
-    alpha: Alpha
 
 
 class Trigger(Strict):
     min_incidents: Positive
-    min_share: Share
-    alpha: Alpha
 
 
 class Escalation(Strict):
     recent_school_weeks: Positive
-    alpha: Alpha
     min_incidents: Positive
     min_physical: Positive
     min_low_level_before: Count
 
 
+class Hotspots(Strict):
+    alpha: Alpha
+
+
 class Patterns(Strict):
+    false_discovery_rate: Alpha
+    meeting_every_days: Positive
+    hotspots: Hotspots
     clusters: Clusters
     concentration: Concentration
     trigger: Trigger
@@ -175,6 +177,8 @@ class Vocabularies(Strict):
     settings: VocabularySpec
     contact_parties: VocabularySpec
     budget_scopes: VocabularySpec
+    # antecedents that tell one story, tested as one trigger (docs/patterns.md): group name -> antecedents
+    antecedent_groups: dict[str, list[str]]
 
 
 class Term(Strict):
@@ -244,8 +248,12 @@ class Settings:
 
     @cached_property
     def vocabularies(self) -> dict[str, Vocabulary]:
-        return {name: _vocabulary(name, getattr(self.vocabulary_specs, name))
-                for name in type(self.vocabulary_specs).model_fields}
+        return {name: _vocabulary(name, spec) for name in type(self.vocabulary_specs).model_fields
+                if isinstance(spec := getattr(self.vocabulary_specs, name), VocabularySpec)}
+
+    @property
+    def antecedent_groups(self) -> dict[str, list[str]]:
+        return dict(self.vocabulary_specs.antecedent_groups)
 
     def path(self, name: str) -> Path | None:
         for d in self.schemas_dirs:

@@ -79,8 +79,8 @@ def test_watchlist_finds_every_planted_pattern_and_no_scattered_pupil(demo):
 
     ws, _, truth = demo
     tables, settings = load_tables(ws), load_settings(ws)
-    wl = watchlist(tables["incidents"], calendar_for(tables, settings), settings,
-                   interventions=tables["interventions"])
+    wl = watchlist(tables["incidents"], tables["students"], tables["sessions"], calendar_for(tables, settings),
+                   settings, interventions=tables["interventions"])
     flagged = wl.groupby("student_id")["pattern"].agg(set)
     kinds = {"cluster", "time", "place", "trigger", "escalation"}
     planted = [p for p in truth["planted"] if p["kind"] in kinds]

@@ -186,7 +186,8 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None) -> Section:
     def watch():
         from kwanalytics.metrics.patterns import watchlist
 
-        w = watchlist(incidents, calendar, settings, as_of=as_of, interventions=tables["interventions"])
+        w = watchlist(incidents, tables["students"], tables["sessions"], calendar, settings, as_of=as_of,
+                      interventions=tables["interventions"])
         out.tables["watchlist"] = w.loc[w["pattern"] != "escalation"].reset_index(drop=True)
         out.tables["escalations"] = w.loc[w["pattern"] == "escalation"].reset_index(drop=True)
         out.summary.append(f"{w['student_id'].nunique()} pupils show {len(w)} repeated patterns "

@@ -31,15 +31,19 @@ def impact_report(workspace, as_of=None, by: str = "enrolment") -> tuple[pd.Data
     return enrolments[REPORT_COLUMNS], f"Impact per enrolment ({where})"
 
 
-def watchlist_report(workspace, as_of=None) -> tuple[pd.DataFrame, str]:
-    """The watchlist of a workspace, for `kwa watchlist`."""
-    ws = load_workspace(workspace, ["incidents", "interventions"])
+def watchlist_report(workspace, as_of=None, since=None) -> tuple[pd.DataFrame, str]:
+    """The watchlist of a workspace, for `kwa watchlist`; with ``since``, what is new or continuing since then."""
+    ws = load_workspace(workspace, ["incidents", "interventions", "students", "sessions"])
     incidents = ws.tables["incidents"]
-    frame = watchlist(incidents, ws.calendar, ws.settings, as_of=as_of, interventions=ws.tables["interventions"])
+    frame = watchlist(incidents, ws.tables["students"], ws.tables["sessions"], ws.calendar, ws.settings,
+                      as_of=as_of, since=since, interventions=ws.tables["interventions"])
     last = pd.to_datetime(incidents["occurred_at"]).max() if len(incidents) else None
     when = pd.Timestamp(as_of) if as_of is not None else last
     title = (f"Watchlist: {frame['student_id'].nunique()} pupils, {len(frame)} patterns"
              + (f", up to {when:%d/%m/%Y}" if when is not None and not pd.isna(when) else "")
+             + (f"; with incidents since {pd.Timestamp(since):%d/%m/%Y} "
+                f"({int((frame['status'] == 'new').sum())} new)" if since is not None else "")
+             + f"; false discovery rate {float(ws.settings.config['patterns']['false_discovery_rate']):.0%}"
              + f"; school days from {ws.calendar.source}")
     for col in ("first_seen", "last_seen"):
         frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d")

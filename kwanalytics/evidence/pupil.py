@@ -250,7 +250,8 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     def do_patterns():
         from kwanalytics.metrics.patterns import watchlist
 
-        found = watchlist(incidents, calendar, settings, as_of=until, interventions=own["interventions"])
+        found = watchlist(incidents, own["students"], own["sessions"], calendar, settings, as_of=until,
+                          interventions=own["interventions"])
         found = found.loc[found["student_id"] == student_id].drop(columns=["student_id"])
         found = _redact_columns(found.copy(), ["evidence", "next_step"], redact)
         pack.tables["patterns"] = found.reset_index(drop=True)

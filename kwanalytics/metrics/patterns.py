@@ -1,16 +1,22 @@
-"""Repeated patterns of behaviour: a watchlist the BEST co-ordinator can trust.
+"""Repeated patterns of behaviour: a watchlist the BEST co-ordinator can trust (docs/patterns.md).
 
-A pupil is flagged only when a pattern stands out from what chance would give for that pupil, so a handful of
-scattered, unrelated incidents raises nothing. Five kinds, each explained in docs/patterns.md and tuned in one
-place (schemas/settings.yaml, ``patterns:``):
+Every row is a reason to act, so a flag must mean what it says. Each pupil x pattern kind is one test with a
+valid p-value, counted on the pupil's own school days on roll (metrics/roll.py), and the school's whole list is
+held to a false discovery rate (Benjamini-Hochberg over every pupil x pattern test; ``patterns.false_discovery_rate``
+in schemas/settings.yaml). The kinds:
 
-- cluster: N incidents within K school days (default 3 within 10), counted in school days;
-- time: a weekday, a period, or a weekday x period holding far more of the pupil's incidents than their school
-  time would give (one-sided binomial test, Bonferroni-corrected over every cell tested, with a minimum count);
-- place: likewise for locations, against the school-wide spread of incidents over places;
-- trigger: an antecedent that keeps preceding one behaviour (ABC data), against how common that pair is school-wide;
-- escalation: weekly incident rates or severities rising over the recent school weeks (Mann-Kendall, with a
-  Theil-Sen slope for the size), or a move from low-level to physical incidents.
+- cluster: the pupil's busiest run of school days, against chance given their total over their own time on roll
+  (a scan statistic, metrics/scan.py);
+- time: a weekday, a period, or a weekday x period holding more of the pupil's incidents than their school time
+  would give;
+- place, behaviour: one location or one behaviour over-represented against the school's mix;
+- trigger: one antecedent, or a group of antecedents that tell one story (vocabularies.yaml ``antecedent_groups``),
+  over-represented against the school's mix;
+- escalation: weekly rates or severities rising over the recent school weeks (Mann-Kendall, one-sided), and,
+  separately, a safeguarding rule (not a statistical test): first physical incidents after low-level ones.
+
+The within-pupil tests take the smallest p over the cells a kind could have flagged, times the number of those cells
+(Bonferroni), so each pupil x kind is one valid p-value for the school-wide step.
 """
 
 from __future__ import annotations
@@ -22,14 +28,20 @@ import pandas as pd
 from scipy import stats
 
 from kwanalytics.calendar import SchoolCalendar, week_start
-from kwanalytics.metrics.criteria import criteria_status
 from kwanalytics.ingest.parsing import map_distinct
+from kwanalytics.metrics.criteria import criteria_status
+from kwanalytics.metrics.roll import time_on_roll
+from kwanalytics.metrics.scan import densest_windows, scan_p_value
 from kwanalytics.settings import fold
 
-COLUMNS = ["student_id", "pattern", "evidence", "first_seen", "last_seen", "incidents", "next_step", "p_value"]
+COLUMNS = ["student_id", "pattern", "evidence", "first_seen", "last_seen", "incidents", "next_step", "p_value",
+           "q_value", "status"]
+#: The pattern kinds, in the order a pupil's rows are listed (the most urgent first).
+KINDS = ("escalation", "cluster", "trigger", "behaviour", "time", "place")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 # Pseudo-incidents spread by period length that smooth the school-wide base rate of each period.
 PRIOR_WEIGHT = 20
+SAFEGUARDING = "a safeguarding rule, not a statistical test"
 
 
 def _cfg(settings) -> dict:
@@ -38,6 +50,10 @@ def _cfg(settings) -> dict:
 
 def _d(ts) -> str:
     return pd.Timestamp(ts).strftime("%d/%m/%Y")
+
+
+def _p(p: float) -> str:
+    return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
 
 
 # The incident columns any pattern looks at: each pupil's rows are picked out thousands of times at a trust's
@@ -60,6 +76,24 @@ def _prepare(incidents: pd.DataFrame, as_of) -> tuple[pd.DataFrame, pd.Timestamp
     inc = inc[inc["occurred_at"] < as_of_end].sort_values(["student_id", "occurred_at"], kind="stable")
     inc["day"] = inc["occurred_at"].dt.normalize()
     return inc.reset_index(drop=True), as_of.normalize()
+
+
+def own_school_days(inc: pd.DataFrame, students: pd.DataFrame | None, sessions: pd.DataFrame | None,
+                    calendar: SchoolCalendar, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per pupil with incidents: ``lo`` and ``hi`` (calendar ordinals, ``hi`` excluded) and ``days`` on roll up to
+    ``as_of``: from admission (else first appearance) to leaving (else last appearance), widened to cover every
+    incident the pupil has (a record before an admission date still happened)."""
+    pupils = pd.Index(inc["student_id"].unique())
+    if sessions is not None and len(sessions):
+        sessions = sessions.loc[pd.to_datetime(sessions["date"]) <= as_of]
+    roll = time_on_roll(students, inc, sessions, calendar).set_index("student_id").reindex(pupils)
+    seen = inc.groupby("student_id")["day"].agg(["min", "max"]).reindex(pupils)
+    first = roll["first_day"].where(roll["first_day"] <= seen["min"], seen["min"])
+    last = roll["last_day"].where(roll["last_day"] >= seen["max"], seen["max"])
+    last = last.where(last <= as_of, as_of)
+    lo = calendar.days.searchsorted(pd.DatetimeIndex(first), "left")
+    hi = calendar.days.searchsorted(pd.DatetimeIndex(last), "right")
+    return pd.DataFrame({"lo": lo, "hi": np.maximum(hi, lo), "days": np.maximum(hi - lo, 0)}, index=pupils)
 
 
 def _row(sid, kind, evidence, sub: pd.DataFrame, p=np.nan, next_step="") -> dict:
@@ -96,75 +130,123 @@ def _mix(values: pd.Series, top: int = 3) -> str:
     return ", ".join(parts) + (" and others" if len(counts) > top else "")
 
 
-# ---------------------------------------------------------------------------------------------------- clusters
-def clusters(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> list[dict]:
-    """At least N incidents within K school days, more than the pupil's own rate would bunch by chance.
+class Test:
+    """One pattern kind's tests: a p-value for every pupil it could judge, the smallest p-value each test could
+    have given with the pupil's number of incidents (``p_min``), and the evidence row for a flagged one."""
 
-    A pupil with many incidents all year has "3 within 10 school days" every few weeks; that is their rate, not
-    a cluster. So the densest run of K school days is tested against the pupil's rate outside it (Poisson, with a
-    floor of one incident a year so a usually quiet pupil's burst counts), Bonferroni-corrected over the runs of
-    K school days in the period. Counted in school days, so a half-term inside a run does not stretch it.
+    def __init__(self, kind: str, p_values: pd.Series, describe, p_min: pd.Series | None = None):
+        self.kind, self.p_values, self.describe = kind, p_values, describe
+        self.p_min = p_min if p_min is not None else pd.Series(0.0, index=p_values.index)
+
+
+def false_discovery(p: np.ndarray, p_min: np.ndarray, rate: float) -> np.ndarray:
+    """Benjamini-Hochberg q-values over the tests that could reach significance (NaN for the others).
+
+    A pupil with five incidents can never give a time test a p below 1e-4, whatever the five are; counting such
+    tests would only make every other flag harder to earn. Gilbert's (2005) use of Tarone's (1990) device for
+    discrete tests: the smallest K for which at most K tests could reach ``rate / K``; Benjamini-Hochberg over those.
+    ``p_min`` depends only on what each test conditions on (the pupil's totals), not on the outcome, so the false
+    discovery rate holds.
+    """
+    p, p_min = np.asarray(p, dtype=float), np.asarray(p_min, dtype=float)
+    q = np.full(len(p), np.nan)
+    if not len(p):
+        return q
+    floors = np.sort(p_min)
+    k = np.arange(1, len(p) + 1)
+    # m(K): how many tests could reach rate / K; the first K with m(K) <= K
+    m_k = np.searchsorted(floors, rate / k, "right")
+    fits = np.flatnonzero(m_k <= k)
+    keep = p_min <= rate / k[fits[0]] if len(fits) else np.ones(len(p), dtype=bool)
+    if keep.any():
+        q[keep] = stats.false_discovery_control(p[keep])
+    return q
+
+
+# ---------------------------------------------------------------------------------------------------- clusters
+def clusters(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, settings) -> Test:
+    """The pupil's busiest ``within_school_days`` school days, against chance given their own total.
+
+    A pupil with many incidents all year has "3 within 10 school days" every few weeks; that is their rate, not a
+    cluster. The test conditions on the pupil's total over their own school days on roll and asks how often chance
+    would put as many into some run of that length anywhere in that time (metrics/scan.py): the window is chosen
+    after looking at the data, and the scan statistic pays for that choice. Counted in school days, so a
+    half-term inside a run does not stretch it.
     """
     cfg = _cfg(settings).get("clusters") or {}
-    n, k = int(cfg.get("incidents", 3)), int(cfg.get("within_school_days", 10))
-    alpha = float(cfg.get("alpha", 0.01))
-    if len(inc) < n or not len(calendar):
-        return []
-    o = calendar.ordinal(inc["day"]).astype(np.int64)
+    n_min, k = int(cfg["incidents"]), int(cfg["within_school_days"])
+    empty = Test("cluster", pd.Series(dtype=float), None)
+    if len(inc) < n_min or not len(calendar):
+        return empty
+    lo = own["lo"].reindex(inc["student_id"]).to_numpy()
+    hi = own["hi"].reindex(inc["student_id"]).to_numpy()
+    pos = np.clip(calendar.ordinal(inc["day"]).astype(np.int64), lo, np.maximum(hi - 1, lo))
     codes, _ = pd.factorize(inc["student_id"])
-    key = codes.astype(np.int64) * (len(calendar) + 10 * k + 10) + o  # sorted: inc is by pupil, then time
-    inside = np.searchsorted(key, key + k, "left") - np.arange(len(key))  # incidents in [o, o + k) from each
-    inc = inc.assign(pos=o, dense=inside)
-    span_days = max(len(calendar.between(inc["day"].min(), inc["day"].max())), k)
+    dense, _ = densest_windows(pos, codes, k)
+    inc = inc.assign(pos=pos, dense=dense)
     total = inc.groupby("student_id").size()
-    # the densest window per pupil; the latest when tied, as it matters most now
+    # the busiest window per pupil; the latest when tied, as it matters most now
     best = inc.iloc[::-1].sort_values("dense", ascending=False, kind="stable").drop_duplicates("student_id")
-    best = best[best["dense"] >= n]
-    if best.empty:
-        return []
-    outside = total.reindex(best["student_id"]).to_numpy() - best["dense"].to_numpy()
-    rate = np.maximum(outside / max(span_days - k, 1), 1 / 190)
-    # The run's own length in school days (at most K): 3 incidents on 3 days are tighter than 3 in 10.
-    last_pos = inc.groupby("student_id")["pos"].apply(np.asarray)
-    run = np.array([last_pos[sid][(last_pos[sid] >= o0) & (last_pos[sid] < o0 + k)].max() - o0 + 1
-                    for sid, o0 in zip(best["student_id"], best["pos"])])
-    p = stats.poisson.sf(best["dense"].to_numpy() - 1, rate * run)
-    p_adj = np.minimum(1, p * np.maximum(span_days / run, 1))
-    rows = []
+    best = best.set_index("student_id")
+    eligible = total.index[(total >= n_min) & (own["days"].reindex(total.index) > k)]
+    if not len(eligible):
+        return empty
+    best = best.loc[eligible]
+    n, days, s = total.loc[eligible].to_numpy(), own.loc[eligible, "days"].to_numpy(), best["dense"].to_numpy()
+    p = np.where(s >= n_min, scan_p_value(s, n, days, k), 1.0)
+    p_values = pd.Series(p, index=eligible)
+    p_min = pd.Series(scan_p_value(n, n, days, k), index=eligible)  # every incident in one run
     pupil_rows = _by_pupil(inc)
-    for r, rate_i, p_i in zip(best.itertuples(index=False), rate, p_adj):
-        if p_i >= alpha:
-            continue
-        pupil = pupil_rows(r.student_id)
-        sub = pupil[(pupil["pos"] >= r.pos) & (pupil["pos"] < r.pos + k)]
+
+    def describe(sid, p_i) -> dict:
+        r = best.loc[sid]
+        pupil = pupil_rows(sid)
+        sub = pupil[(pupil["pos"] >= r["pos"]) & (pupil["pos"] < r["pos"] + k)]
         first, last = sub["occurred_at"].min(), sub["occurred_at"].max()
-        days = int(sub["pos"].max() - sub["pos"].min()) + 1
-        others = int(total[r.student_id]) - len(sub)
-        rows.append(_row(r.student_id, "cluster",
-                         f"{len(sub)} incidents within {days} school days ({_d(first)} to {_d(last)}): "
-                         f"{_mix(sub['category'])}; against {rate_i * days:.2f} expected in {days} school days from "
-                         f"the pupil's other {others} incident{'s' if others != 1 else ''} (Poisson p = "
-                         f"{p_i:.1g}, corrected).", sub, p_i,
-                         next_step="Talk with the pupil and home about what was happening around "
-                                   f"{_d(first)}-{_d(last)}; review the support plan."))
-    return rows
+        run = int(sub["pos"].max() - sub["pos"].min()) + 1
+        n_i, d_i = int(total[sid]), int(own.loc[sid, "days"])
+        return _row(sid, "cluster",
+                    f"{len(sub)} incidents within {run} school days ({_d(first)} to {_d(last)}): "
+                    f"{_mix(sub['category'])}. At the pupil's own rate ({n_i} incidents over {d_i} school days on "
+                    f"roll, {n_i * k / d_i:.1f} in {k} school days), chance would put {len(sub)} or more into some "
+                    f"{k} school days with probability p = {_p(p_i)} (scan statistic).", sub, p_i,
+                    next_step="Talk with the pupil and home about what was happening around "
+                              f"{_d(first)}-{_d(last)}; review the support plan.")
+
+    return Test("cluster", p_values, describe, p_min)
 
 
-# ------------------------------------------------------------------------------------------ time and place
-def _binomial_flags(counts: pd.DataFrame, expected: pd.Series, totals: pd.Series, min_count: int, alpha: float,
-                    tests: pd.Series) -> pd.DataFrame:
-    """Cells (pupil x value) whose count is improbably high; Bonferroni over each pupil's ``tests`` cells."""
+# ------------------------------------------------------------------------------ time, place, behaviour, trigger
+def _best_cells(counts: pd.DataFrame, expected, totals: pd.Series, min_count: int, cells: int) -> pd.DataFrame:
+    """Per pupil (rows of ``counts``), the cell whose count is least likely under ``expected`` (a share per value,
+    or a frame of shares per pupil), with its one-sided binomial p and the pupil's p over the kind: the smallest
+    cell p times ``cells``, the number of cells the kind could have flagged (Bonferroni). Cells below
+    ``min_count`` incidents are never flagged (p = 1)."""
     c = counts.stack().rename("k").reset_index()
     c.columns = ["student_id", "value", "k"]
-    c = c[c["k"] >= min_count]
-    if c.empty:
-        return c.assign(n=[], p=[], p_adj=[])
     c["n"] = totals.reindex(c["student_id"]).to_numpy()
-    c["p"] = expected.reindex(c["value"]).to_numpy() if not isinstance(expected, pd.DataFrame) else \
-        expected.stack().reindex(pd.MultiIndex.from_frame(c[["student_id", "value"]])).to_numpy()
-    c["p_value"] = stats.binom.sf(c["k"] - 1, c["n"], np.clip(c["p"].astype(float), 1e-9, 1))
-    c["p_adj"] = np.minimum(1, c["p_value"] * tests.reindex(c["student_id"]).to_numpy())
-    return c[c["p_adj"] < alpha]
+    if isinstance(expected, pd.DataFrame):
+        share = expected.stack().reindex(pd.MultiIndex.from_frame(c[["student_id", "value"]])).to_numpy()
+    else:
+        share = expected.reindex(c["value"]).to_numpy()
+    c["share"] = np.clip(np.asarray(share, dtype=float), 1e-9, 1)
+    c["p_cell"] = np.where(c["k"] >= min_count, stats.binom.sf(c["k"] - 1, c["n"], c["share"]), 1.0)
+    # the smallest p the pupil's n incidents could give: all of them in the rarest cell
+    rarest = c.groupby("student_id")["share"].min()
+    c = c.sort_values(["p_cell", "k"], ascending=[True, False], kind="stable").drop_duplicates("student_id")
+    c["p_value"] = np.minimum(1.0, c["p_cell"] * max(cells, 1))
+    c = c.set_index("student_id")
+    c["p_min"] = np.minimum(1.0, rarest.reindex(c.index).to_numpy() ** c["n"].to_numpy() * max(cells, 1))
+    return c
+
+
+def _others_mix(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per pupil (rows of ``counts``, a pupil x value crosstab of the whole school), the mix of the values over
+    everyone else's incidents, with one pseudo-incident for each value (a value nobody else had is not impossible).
+    Everyone else's, because a pupil's own incidents would pull the school's mix towards their own pattern."""
+    others = counts.sum(axis=0).to_numpy()[None, :] - counts.to_numpy()
+    shares = (others + 1) / (others.sum(axis=1, keepdims=True) + counts.shape[1])
+    return pd.DataFrame(shares, index=counts.index, columns=counts.columns)
 
 
 def _period_length_share(settings) -> pd.Series:
@@ -185,226 +267,344 @@ def _period_shares(inc: pd.DataFrame, settings) -> pd.Series:
     return (observed + PRIOR_WEIGHT * prior) / (observed.sum() + PRIOR_WEIGHT * prior.sum())
 
 
-def _weekday_shares(inc: pd.DataFrame, calendar: SchoolCalendar) -> pd.DataFrame:
-    """Per pupil, each weekday's share of the school days between their first and last incident."""
-    days = pd.Series(calendar.days)
-    span = inc.groupby("student_id")["day"].agg(["min", "max"])
-    o_lo = calendar.days.searchsorted(span["min"].to_numpy(), "left")
-    o_hi = calendar.days.searchsorted(span["max"].to_numpy(), "right")
-    wd = days.dt.day_of_week.to_numpy()
+def _weekday_shares(own: pd.DataFrame, calendar: SchoolCalendar) -> pd.DataFrame:
+    """Per pupil, each weekday's share of their own school days on roll."""
+    wd = calendar.days.day_of_week.to_numpy()
     onehot = np.zeros((len(wd) + 1, 7))
     onehot[1:] = np.eye(7)[wd]
     cum = onehot.cumsum(axis=0)
-    counts = cum[o_hi] - cum[o_lo]
+    counts = cum[own["hi"].to_numpy()] - cum[own["lo"].to_numpy()]
     counts = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    return pd.DataFrame(counts, index=span.index, columns=WEEKDAYS)
+    return pd.DataFrame(counts, index=own.index, columns=WEEKDAYS)
 
 
-def concentrations(inc: pd.DataFrame, calendar: SchoolCalendar, settings) -> list[dict]:
-    """Time (weekday, period, weekday x period) and place concentrations, each against chance for this pupil."""
-    cfg = _cfg(settings).get("concentration") or {}
-    min_count, alpha = int(cfg.get("min_incidents", 4)), float(cfg.get("alpha", 0.01))
-    rows = []
-    if inc.empty:
-        return rows
-    inc = inc.copy()
-    inc["weekday"] = inc["occurred_at"].dt.day_name()
-    totals = inc.groupby("student_id").size()
+def _eligible(inc: pd.DataFrame, min_count: int, column: str | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    rows = inc if column is None else inc.dropna(subset=[column])
+    totals = rows.groupby("student_id").size()
     totals = totals[totals >= min_count]
-    inc = inc[inc["student_id"].isin(totals.index)]
+    return rows[rows["student_id"].isin(totals.index)], totals
+
+
+def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, settings) -> Test:
+    """A weekday, a period or a weekday x period slot holding more of the pupil's incidents than their school time
+    gives: weekdays by the pupil's own school days on roll, periods by the school-wide spread (smoothed towards each
+    period's length). The most specific, most significant cell speaks for the pupil."""
+    min_count = int((_cfg(settings).get("concentration") or {})["min_incidents"])
+    inc, totals = _eligible(inc, min_count)
     if inc.empty:
-        return rows
-    wd_share = _weekday_shares(inc, calendar)
+        return Test("time", pd.Series(dtype=float), None)
+    inc = inc.assign(weekday=inc["occurred_at"].dt.day_name())
+    wd_share = _weekday_shares(own.loc[totals.index], calendar)
     per_share = _period_shares(inc, settings)
     has_period = inc["period"].notna()
     slot = inc.loc[has_period, "weekday"] + " " + inc.loc[has_period, "period"]
     slot_exp = pd.DataFrame({f"{w} {p}": wd_share[w] * s for w in WEEKDAYS[:5] for p, s in per_share.items()})
-    # Bonferroni across every time cell the test could have flagged for this pupil.
-    time_tests = pd.Series(5 + len(per_share) + 5 * len(per_share), index=totals.index)
-    found = {}
-    for label, values, expected in (
-            ("weekday", inc["weekday"], wd_share),
-            ("period", inc["period"], per_share),
-            ("slot", slot, slot_exp)):
+    cells = 5 + len(per_share) + 5 * len(per_share)
+    found = []
+    for label, values, expected in (("slot", slot, slot_exp), ("weekday", inc["weekday"], wd_share),
+                                    ("period", inc["period"], per_share)):
         counts = _crosstab(inc.loc[values.index, "student_id"], values)
-        flags = _binomial_flags(counts, expected, totals, min_count, alpha, time_tests)
-        for r in flags.itertuples(index=False):
-            found.setdefault(r.student_id, []).append((label, r))
-    loc_share = inc["location"].value_counts()
-    loc_share = (loc_share + 1) / (loc_share.sum() + len(loc_share))
-    loc_counts = _crosstab(inc["student_id"], inc["location"])
-    loc_tests = (loc_counts > 0).sum(axis=1).reindex(totals.index).fillna(1).clip(lower=1)
-    place = _binomial_flags(loc_counts, loc_share, totals, min_count, alpha, loc_tests)
-
+        found.append(_best_cells(counts, expected, totals, min_count, cells).assign(label=label))
+    found = pd.concat(found).reset_index()
+    p_min = found.groupby("student_id")["p_min"].min()
+    best = found.sort_values(["p_cell"], kind="stable").drop_duplicates("student_id").set_index("student_id")
     pupil_rows = _by_pupil(inc)
-    for sid, hits in found.items():
-        # The most specific, most significant time cell speaks for the pupil: a weekday x period flag
-        # supersedes the weekday or period it lies in.
-        label, r = sorted(hits, key=lambda h: (h[0] != "slot", h[1].p_adj))[0]
+
+    def describe(sid, p_i) -> dict:
+        r = best.loc[sid]
         pupil = pupil_rows(sid)
-        if label == "weekday":
-            sub, what = pupil[pupil["weekday"] == r.value], f"on {r.value}s"
-        elif label == "period":
-            sub, what = pupil[pupil["period"] == r.value], f"in {r.value}"
+        if r["label"] == "weekday":
+            sub, what = pupil[pupil["weekday"] == r["value"]], f"on {r['value']}s"
+        elif r["label"] == "period":
+            sub, what = pupil[pupil["period"] == r["value"]], f"in {r['value']}"
         else:
-            sub = pupil[(pupil["weekday"] + " " + pupil["period"]) == r.value]
-            w, p = r.value.split(" ", 1)
+            sub = pupil[(pupil["weekday"] + " " + pupil["period"]) == r["value"]]
+            w, p = r["value"].split(" ", 1)
             what = f"on {w}s in {p}"
-        rows.append(_row(sid, "time",
-                         f"{r.k} of {r.n} incidents ({r.k / r.n:.0%}) were {what}, against {r.p:.0%} expected from "
-                         f"their school time; first {_d(sub['occurred_at'].min())}, last "
-                         f"{_d(sub['occurred_at'].max())} (binomial p = {r.p_value:.1g}, corrected).", sub, r.p_adj,
-                         f"Look at what happens {what} (lesson, staffing, transitions) and plan support for that "
-                         f"slot."))
-    for r in place.sort_values("p_adj").drop_duplicates("student_id").itertuples(index=False):
-        pupil = pupil_rows(r.student_id)
-        sub = pupil[pupil["location"] == r.value]
-        rows.append(_row(r.student_id, "place",
-                         f"{r.k} of {r.n} incidents ({r.k / r.n:.0%}) happened in {r.value}, against {r.p:.0%} of "
-                         f"all the school's incidents there; first {_d(sub['occurred_at'].min())}, last "
-                         f"{_d(sub['occurred_at'].max())}; {_mix(sub['category'])} (binomial p = {r.p_value:.1g}, "
-                         f"corrected).", sub, r.p_adj,
-                         f"Review supervision and the environment in {r.value}; agree a plan for the pupil there."))
-    return rows
+        return _row(sid, "time",
+                    f"{r['k']} of {r['n']} incidents ({r['k'] / r['n']:.0%}) were {what}, against {r['share']:.0%} "
+                    f"expected from their school time; first {_d(sub['occurred_at'].min())}, last "
+                    f"{_d(sub['occurred_at'].max())} (binomial p = {_p(p_i)}, over the {cells} weekdays, periods "
+                    f"and slots).", sub, p_i,
+                    f"Look at what happens {what} (lesson, staffing, transitions) and plan support for that slot.")
+
+    return Test("time", best["p_value"], describe, p_min.reindex(best.index))
 
 
-# ------------------------------------------------------------------------------------------------ triggers
-def triggers(inc: pd.DataFrame, settings) -> list[dict]:
-    """An antecedent that keeps preceding one behaviour (ABC data), more than chance would pair them.
+def _against_school_mix(kind: str, column: str, inc: pd.DataFrame, school: pd.DataFrame, settings, text, step) -> Test:
+    """One value of ``column`` over-represented in a pupil's incidents against the school's mix of it."""
+    min_count = int((_cfg(settings).get("concentration") or {})["min_incidents"])
+    everyone = _crosstab(school["student_id"], school[column])
+    inc, totals = _eligible(inc, min_count, column)
+    if inc.empty:
+        return Test(kind, pd.Series(dtype=float), None)
+    counts = everyone.loc[totals.index]
+    mix = _others_mix(everyone).loc[totals.index]
+    best = _best_cells(counts, mix, totals, min_count, everyone.shape[1])
+    pupil_rows = _by_pupil(inc)
 
-    For each antecedent -> category pair of a pupil: at least ``min_incidents``, at least ``min_share`` of the
-    incidents after that antecedent are that behaviour, and a one-sided binomial test of the pair's count against
-    the pupil's own share of that behaviour times the school-wide share of that antecedent, Bonferroni-corrected
-    over the pairs seen. The pupil's own mix matters: a pupil whose incidents are mostly dysregulation will often
-    have dysregulation after any antecedent, and that is not a trigger; antecedents are circumstances, so their
-    base rate comes from the whole school.
+    def describe(sid, p_i) -> dict:
+        r = best.loc[sid]
+        pupil = pupil_rows(sid)
+        sub = pupil[pupil[column] == r["value"]]
+        return _row(sid, kind, text(r, sub) + f" (binomial p = {_p(p_i)}, over the school's {everyone.shape[1]} "
+                    f"{column.replace('category', 'behaviour')}s).", sub, p_i, step(r))
+
+
+    return Test(kind, best["p_value"], describe, best["p_min"])
+
+
+def place(inc: pd.DataFrame, settings) -> Test:
+    """One location over-represented against the school-wide share of incidents there (so a busy place like the
+    classroom is not flagged for being busy)."""
+    return _against_school_mix(
+        "place", "location", inc, inc, settings,
+        lambda r, sub: (f"{r['k']} of {r['n']} incidents ({r['k'] / r['n']:.0%}) happened in {r['value']} (other pupils: "
+                        f"{r['share']:.0%}); first {_d(sub['occurred_at'].min())}, last "
+                        f"{_d(sub['occurred_at'].max())}; {_mix(sub['category'])}"),
+        lambda r: f"Review supervision and the environment in {r['value']}; agree a plan for the pupil there.")
+
+
+def behaviour(inc: pd.DataFrame, settings) -> Test:
+    """One behaviour repeated: a category over-represented in the pupil's incidents against the school's mix."""
+    return _against_school_mix(
+        "behaviour", "category", inc, inc, settings,
+        lambda r, sub: (f"{r['k']} of {r['n']} incidents were {r['value'].lower()} (other pupils: {r['share']:.0%}); "
+                        f"first {_d(sub['occurred_at'].min())}, last {_d(sub['occurred_at'].max())}"),
+        lambda r: f"Find out what {r['value'].lower()} does for the pupil (ABC notes, a functional assessment) and "
+                  f"plan a replacement behaviour with them.")
+
+
+def antecedent_groups(settings) -> dict[str, list[str]]:
+    """The antecedent groups of vocabularies.yaml (``antecedent_groups``): name -> antecedents, as written."""
+    return {str(k): [str(v) for v in (vals or [])] for k, vals in (getattr(settings, "antecedent_groups", None)
+                                                                   or {}).items()}
+
+
+def triggers(inc: pd.DataFrame, settings) -> Test:
+    """An antecedent, or a group of antecedents that tell one story, coming before the pupil's incidents (or one
+    behaviour of theirs) more often than the school's mix of antecedents gives.
+
+    Cells: each antecedent and group (a unit) against all the pupil's incidents with an antecedent recorded, and
+    against their incidents of each behaviour they have at least ``min_incidents`` of; a cell's count is binomial
+    with the unit's school-wide share. The pupil's behaviours are what the test conditions on (chance is about
+    which antecedent came first), so choosing the behaviours by their counts keeps the p-value valid.
     """
-    cfg = _cfg(settings).get("trigger") or {}
-    min_count, min_share = int(cfg.get("min_incidents", 4)), float(cfg.get("min_share", 0.5))
-    alpha = float(cfg.get("alpha", 0.01))
-    abc = inc.dropna(subset=["antecedent", "category"])
+    min_count = int((_cfg(settings).get("trigger") or {})["min_incidents"])
+    none = Test("trigger", pd.Series(dtype=float), None)
+    abc = inc.dropna(subset=["antecedent"])
     if abc.empty:
-        return []
-    pairs = abc.groupby(["student_id", "antecedent", "category"]).size().rename("k").reset_index()
-    n = abc.groupby("student_id").size()
-    n_a = abc.groupby(["student_id", "antecedent"]).size().rename("n_a")
-    n_c = abc.groupby(["student_id", "category"]).size().rename("n_c")
-    tests = pairs.groupby("student_id").size()
-    pairs = pairs.join(n_a, on=["student_id", "antecedent"]).join(n_c, on=["student_id", "category"])
-    pairs = pairs[(pairs["k"] >= min_count) & (pairs["k"] / pairs["n_a"] >= min_share)]
-    if pairs.empty:
-        return []
-    pairs["n"] = n.reindex(pairs["student_id"]).to_numpy()
-    school_a = abc["antecedent"].value_counts()
-    school_a = (school_a + 1) / (school_a.sum() + len(school_a))
-    pairs["expected"] = pairs["n_c"] / pairs["n"] * school_a.reindex(pairs["antecedent"]).to_numpy()
-    pairs["p_value"] = stats.binom.sf(pairs["k"] - 1, pairs["n"], pairs["expected"])
-    pairs["p_adj"] = np.minimum(1, pairs["p_value"] * tests.reindex(pairs["student_id"]).to_numpy())
-    pairs = pairs[pairs["p_adj"] < alpha].sort_values("p_adj")
-    rows = {}
+        return none
+    folded = map_distinct(abc["antecedent"], fold)
+    units = {a: {fold(a)} for a in abc["antecedent"].unique()}
+    groups = antecedent_groups(settings)
+    for name, members in groups.items():
+        units[name] = {fold(m) for m in members}
+    every = abc.assign(_folded=folded)
+    own_total = every.groupby("student_id").size()
+    own_hits = pd.DataFrame({u: every["_folded"].isin(m).groupby(every["student_id"]).sum()
+                             for u, m in units.items()})
+    # each unit's share of everyone else's incidents (see _others_mix), one pseudo-incident per unit
+    shares = ((own_hits.sum(axis=0) - own_hits + 1).div(len(every) - own_total + len(units), axis=0))
+    abc, totals = _eligible(every, min_count)
+    if abc.empty:
+        return none
+    behaviours = abc.groupby(["student_id", "category"]).size()
+    behaviours = behaviours[behaviours >= min_count]
+    cells_per_pupil = len(units) * (1 + behaviours.groupby(level="student_id").size().reindex(totals.index,
+                                                                                             fill_value=0))
+    parts = []
+    for unit, members in units.items():
+        hit = abc.assign(k=abc["_folded"].isin(members).astype(int))
+        anyb = hit.groupby("student_id")["k"].sum().rename("k").reset_index()
+        anyb["n"], anyb["behaviour"] = totals.reindex(anyb["student_id"]).to_numpy(), None
+        pair = hit.groupby(["student_id", "category"])["k"].agg(["sum", "size"]).loc[behaviours.index].reset_index()
+        pair = pair.rename(columns={"sum": "k", "size": "n", "category": "behaviour"})
+        parts += [anyb.assign(unit=unit), pair.assign(unit=unit)]
+    c = pd.concat(parts, ignore_index=True)
+    c["share"] = shares.stack().reindex(pd.MultiIndex.from_frame(c[["student_id", "unit"]])).to_numpy()
+    c["p_cell"] = np.where(c["k"] >= min_count, stats.binom.sf(c["k"] - 1, c["n"], c["share"]), 1.0)
+    # ties go to the cell over all the pupil's incidents (listed first): the broader statement
+    best = c.sort_values(["p_cell", "k"], ascending=[True, False], kind="stable").drop_duplicates("student_id")
+    best = best.set_index("student_id")
+    cells = cells_per_pupil.reindex(best.index).to_numpy()
+    best["p_value"] = np.minimum(1.0, best["p_cell"].to_numpy() * cells)
+    # the smallest p the pupil's incidents could give: every one after the rarest unit
+    rarest = shares.min(axis=1).reindex(best.index).to_numpy()
+    p_min = pd.Series(np.minimum(1.0, rarest ** totals.reindex(best.index).to_numpy() * cells), best.index)
     pupil_rows = _by_pupil(abc)
-    for r in pairs.itertuples(index=False):
-        pupil = pupil_rows(r.student_id)
-        sub = pupil[(pupil["antecedent"] == r.antecedent) & (pupil["category"] == r.category)]
-        text = (f"'{r.antecedent}' came before {r.k} of the pupil's {r.n_a} incidents that followed it "
-                f"({r.k / r.n_a:.0%}), each time {r.category.lower()}; chance would pair them in "
-                f"{r.expected:.0%} of their {r.n} incidents")
-        if r.student_id in rows:  # one row per pupil: the strongest trigger speaks, the others join it
-            rows[r.student_id]["evidence"] += f" Also: {text}."
-            continue
-        rows[r.student_id] = _row(r.student_id, "trigger",
-                                  f"{text}. First {_d(sub['occurred_at'].min())}, last "
-                                  f"{_d(sub['occurred_at'].max())} (binomial p = {r.p_adj:.1g}, corrected).",
-                                  sub, r.p_adj,
-                                  f"Plan for '{r.antecedent}' ahead of time (pre-warning, a visual timetable, a "
-                                  f"named adult) and record ABC notes to check whether it helps.")
-    return list(rows.values())
+
+    def describe(sid, p_i) -> dict:
+        r = best.loc[sid]
+        pupil = pupil_rows(sid)
+        sub = pupil[pupil["_folded"].isin(units[r["unit"]])]
+        if isinstance(r["behaviour"], str):
+            sub = sub[sub["category"] == r["behaviour"]]
+            which = f"{r['behaviour'].lower()} incidents"
+        else:
+            which = "incidents with an antecedent recorded"
+        if r["unit"] in groups:
+            seen = Counter(sub["antecedent"]).most_common()
+            name = (f"{r['unit'].lower()} ("
+                    + " and ".join(f"'{a}' x{n}" if n > 1 else f"'{a}'" for a, n in seen) + ")")
+        else:
+            name = f"'{r['unit']}'"
+        return _row(sid, "trigger",
+                    f"{name} came before {r['k']} of the pupil's {r['n']} {which} ({r['k'] / r['n']:.0%}; other pupils: "
+                    f"{r['share']:.0%} of theirs): {_mix(sub['category'])}. First {_d(sub['occurred_at'].min())}, "
+                    f"last {_d(sub['occurred_at'].max())} (binomial p = {_p(p_i)}, over {int(cells_per_pupil[sid])} "
+                    f"antecedents, groups and behaviours).", sub, p_i,
+                    f"Plan for {name} ahead of time (pre-warning, a visual timetable, a named adult) and record ABC "
+                    f"notes to check whether it helps.")
+
+    return Test("trigger", best["p_value"], describe, p_min)
 
 
 # ---------------------------------------------------------------------------------------------- escalation
-def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd.Timestamp) -> list[dict]:
-    """Getting worse over the recent school weeks: a rising rate, rising severity, or a move to physical.
+def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd.Timestamp) -> tuple[Test, list]:
+    """Getting worse over the recent school weeks: a statistical test, and a safeguarding rule beside it.
 
-    Rate: weekly incidents per school day over the last ``recent_school_weeks`` (Mann-Kendall: Kendall's tau
-    against time, one-sided), and the recent half at least twice the earlier half and at least one more a week.
-    Severity: the same test on severities in order, and a rise of at least one point. Both trend tests share
-    ``alpha`` (Bonferroni). Physical: at least ``min_physical`` physical incidents in the window, the pupil's first,
-    after at least ``min_low_level_before`` low-level ones: a safeguarding sign, not a statistical claim. The effect-size conditions keep a significant but trivial drift off the list.
+    Test: weekly incidents per school day over the last ``recent_school_weeks`` rising (Mann-Kendall: Kendall's
+    tau against time, one-sided), with the recent half at least twice the earlier half and at least one more a
+    week; or severities in order rising by at least a point. The pupil's p is the smaller of the two times 2.
+    Rule (not a test, so never corrected or dropped by the false discovery rate): at least ``min_physical``
+    physical incidents in those weeks, the pupil's first, after at least ``min_low_level_before`` low-level
+    incidents recorded BEFORE the first physical one.
     """
     cfg = _cfg(settings).get("escalation") or {}
-    weeks_n, alpha = int(cfg.get("recent_school_weeks", 10)), float(cfg.get("alpha", 0.01))
-    min_inc = int(cfg.get("min_incidents", 6))
-    min_physical = int(cfg.get("min_physical", 2))
-    min_low = int(cfg.get("min_low_level_before", 5))
+    weeks_n, min_inc = int(cfg["recent_school_weeks"]), int(cfg["min_incidents"])
+    min_physical, min_low = int(cfg["min_physical"]), int(cfg["min_low_level_before"])
     physical = {fold(c) for c in _cfg(settings).get("physical_categories") or []}
     low = {fold(c) for c in _cfg(settings).get("low_level_categories") or []}
     weeks = calendar.weeks(end=as_of)
     if weeks.empty or inc.empty:
-        return []
+        return Test("escalation", pd.Series(dtype=float), None), []
     weeks = weeks.tail(weeks_n).reset_index(drop=True)
     start = weeks["week_start"].iloc[0]
     inc = inc.assign(_cat=map_distinct(inc["category"], fold))
-    inc["_phys"] = inc["_cat"].isin(physical).fillna(False)
-    inc["_low"] = inc["_cat"].isin(low).fillna(False)
+    inc["_phys"] = inc["_cat"].isin(physical).fillna(False).astype(bool)
+    inc["_low"] = inc["_cat"].isin(low).fillna(False).astype(bool)
     recent = inc[inc["day"] >= start].copy()
     recent["week_start"] = week_start(recent["day"])
     counts = _crosstab(recent["student_id"], recent["week_start"]).reindex(columns=weeks["week_start"],
                                                                                fill_value=0)
     rates = counts / weeks["school_days"].to_numpy()
-    phys_recent = recent.groupby("student_id")["_phys"].sum()
-    candidates = set(counts.index[counts.sum(axis=1) >= min_inc]) | set(phys_recent.index[phys_recent >= min_physical])
-    earlier_phys = inc[inc["day"] < start].groupby("student_id")["_phys"].any()
-    low_all = inc.groupby("student_id")["_low"].sum()
     half = len(weeks) // 2
-    rows = []
-    for sid, pupil in recent[recent["student_id"].isin(candidates)].groupby("student_id"):
-        why, p_best = [], np.nan
-        if len(pupil) >= min_inc:
-            y = rates.loc[sid].to_numpy(dtype=float)
-            x = np.arange(len(y))
-            tau, p = stats.kendalltau(x, y)
-            before_w, after_w = y[:half].mean() * 5, y[half:].mean() * 5
-            p_one = 2 * p / 2  # one-sided (p / 2), times 2 trend tests (Bonferroni)
-            if tau > 0 and p_one < alpha and after_w >= 2 * before_w and after_w - before_w >= 1:
-                slope = stats.theilslopes(y, x).slope
-                why.append(f"incidents rose from {before_w:.1f} to {after_w:.1f} a school week over the last "
-                           f"{len(y)} school weeks (Mann-Kendall tau = {tau:.2f}, p = {p_one:.2g}; Theil-Sen "
-                           f"slope {slope * 5:+.2f} a week per week)")
-                p_best = p_one
-            sev = pupil["severity"].dropna().astype(float).to_numpy()
-            if len(sev) >= min_inc:
-                tau_s, p_s = stats.kendalltau(np.arange(len(sev)), sev)
-                h = len(sev) // 2
-                if tau_s > 0 and p_s < alpha and sev[h:].mean() - sev[:h].mean() >= 1:
-                    why.append(f"severity rose from {sev[:h].mean():.1f} to {sev[h:].mean():.1f} "
-                               f"(Mann-Kendall tau = {tau_s:.2f}, p = {p_s:.2g})")
-                    p_best = p_s if np.isnan(p_best) else min(p_best, p_s)
-        # the counts first: picking out the physical rows is only worth it for a pupil they could flag
-        if physical and int(phys_recent.get(sid, 0)) >= min_physical and not earlier_phys.get(sid, False) \
-                and int(low_all.get(sid, 0)) >= min_low:
-            new_physical = pupil[pupil["_phys"].to_numpy()]
-            why.append(f"after {int(low_all.get(sid, 0))} low-level incidents, their first physical ones: "
-                       f"{len(new_physical)} physical incidents ({_mix(new_physical['category'])}) since "
-                       f"{_d(new_physical['occurred_at'].min())}, none before")
-        if why:
-            text = "; ".join(why)
-            rows.append(_row(sid, "escalation", text[0].upper() + text[1:] + f" (weeks from {_d(start)}).",
-                             pupil, p_best,
-                             "Review the behaviour support plan and risk assessment now; meet home; consider "
-                             "a referral (EP, CAMHS) if it continues."))
-    return rows
+    trend_p, why_trend = {}, {}
+    for sid, pupil in recent.groupby("student_id"):
+        if len(pupil) < min_inc:
+            continue
+        y = rates.loc[sid].to_numpy(dtype=float)
+        x = np.arange(len(y))
+        before_w, after_w = y[:half].mean() * 5, y[half:].mean() * 5
+        tau, p_rate = stats.kendalltau(x, y, alternative="greater")
+        rate_up = after_w >= 2 * before_w and after_w - before_w >= 1
+        sev = pupil["severity"].dropna().astype(float).to_numpy()
+        p_sev, sev_up, tau_s = 1.0, False, np.nan
+        if len(sev) >= min_inc:
+            tau_s, p_sev = stats.kendalltau(np.arange(len(sev)), sev, alternative="greater")
+            h = len(sev) // 2
+            sev_up = sev[h:].mean() - sev[:h].mean() >= 1
+        p_rate = float(p_rate) if rate_up and np.isfinite(p_rate) else 1.0
+        p_sev = float(p_sev) if sev_up and np.isfinite(p_sev) else 1.0
+        trend_p[sid] = min(1.0, 2 * min(p_rate, p_sev))
+        why = []
+        if p_rate < 1:
+            slope = stats.theilslopes(y, x).slope
+            why.append(f"incidents rose from {before_w:.1f} to {after_w:.1f} a school week over the last {len(y)} "
+                       f"school weeks (Mann-Kendall tau = {tau:.2f}; Theil-Sen slope {slope * 5:+.2f} a week per "
+                       f"week)")
+        if p_sev < 1:
+            h = len(sev) // 2
+            why.append(f"severity rose from {sev[:h].mean():.1f} to {sev[h:].mean():.1f} (Mann-Kendall tau = "
+                       f"{tau_s:.2f})")
+        why_trend[sid] = why
+    # The rule: first physical incidents in the recent weeks, after enough low-level ones before the first of them.
+    rule = {}
+    if physical:
+        phys = inc[inc["_phys"]]
+        first_phys = phys.groupby("student_id")["occurred_at"].min()
+        first_phys = first_phys[first_phys.dt.normalize() >= start]
+        phys_recent = phys[phys["student_id"].isin(first_phys.index)].groupby("student_id").size()
+        for sid, first in first_phys.items():
+            if phys_recent.get(sid, 0) < min_physical:
+                continue
+            pupil = inc[inc["student_id"] == sid]
+            low_before = int((pupil["_low"] & (pupil["occurred_at"] < first)).sum())
+            if low_before >= min_low:
+                new_physical = pupil[pupil["_phys"]]
+                rule[sid] = (f"after {low_before} low-level incidents, their first physical ones: "
+                             f"{len(new_physical)} physical incidents ({_mix(new_physical['category'])}) since "
+                             f"{_d(first)}, none before ({SAFEGUARDING})")
+    recent_rows = _by_pupil(recent)
+    step = ("Review the behaviour support plan and risk assessment now; meet home; consider a referral (EP, CAMHS) "
+            "if it continues.")
+
+    def describe(sid, p_i) -> dict:
+        why = list(why_trend.get(sid, [])) if np.isfinite(p_i) else []
+        if sid in rule:
+            why.append(rule[sid])
+        text = "; ".join(why)
+        tail = f" (weeks from {_d(start)}" + (f"; trend p = {_p(p_i)})." if np.isfinite(p_i) else ").")
+        return _row(sid, "escalation", text[0].upper() + text[1:] + tail, recent_rows(sid), p_i, step)
+
+    return Test("escalation", pd.Series(trend_p, dtype=float), describe), list(rule)
 
 
 # ---------------------------------------------------------------------------------------------- watchlist
-def watchlist(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, as_of=None,
+def _flags(inc: pd.DataFrame, students, sessions, calendar: SchoolCalendar, settings,
+           as_of: pd.Timestamp) -> pd.DataFrame:
+    """The watchlist's rows up to ``as_of`` (no status yet), with each test's p and Benjamini-Hochberg q."""
+    if inc.empty or not len(calendar):
+        return pd.DataFrame(columns=COLUMNS[:-1])
+    fdr = float(_cfg(settings)["false_discovery_rate"])
+    own = own_school_days(inc, students, sessions, calendar, as_of)
+    escalation, rule = escalations(inc, calendar, settings, as_of)
+    tests = [clusters(inc, own, calendar, settings), time_of_day(inc, own, calendar, settings),
+             place(inc, settings), behaviour(inc, settings), triggers(inc, settings), escalation]
+    table = pd.concat([pd.DataFrame({"student_id": t.p_values.index, "kind": t.kind, "p": t.p_values.to_numpy(),
+                                     "p_min": t.p_min.reindex(t.p_values.index).to_numpy()})
+                       for t in tests if len(t.p_values)], ignore_index=True) \
+        if any(len(t.p_values) for t in tests) else pd.DataFrame(columns=["student_id", "kind", "p", "p_min"])
+    table["q"] = false_discovery(table["p"].to_numpy(dtype=float), table["p_min"].to_numpy(dtype=float), fdr)
+    by_kind = {t.kind: t for t in tests}
+    rows = []
+    for r in table[table["q"] <= fdr].itertuples(index=False):
+        row = by_kind[r.kind].describe(r.student_id, r.p)
+        row["q_value"] = float(r.q)
+        rows.append(row)
+    flagged_escalation = {r["student_id"] for r in rows if r["pattern"] == "escalation"}
+    for sid in rule:
+        if sid not in flagged_escalation:
+            row = escalation.describe(sid, np.nan)
+            row["q_value"] = np.nan
+            rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS[:-1])
+
+
+def watchlist(incidents: pd.DataFrame, students: pd.DataFrame | None, sessions: pd.DataFrame | None,
+              calendar: SchoolCalendar, settings, as_of=None, since=None,
               interventions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per pupil and pattern, with a readable evidence sentence and a suggested next step."""
+    """The school's watchlist: one row per pupil and pattern (columns ``COLUMNS``), each a pattern a chance spread
+    would rarely give, the whole list held to ``patterns.false_discovery_rate``.
+
+    ``students`` (admitted_on, left_on) and ``sessions`` give each pupil's own time on roll; either may be None.
+    With ``since``: only patterns with incidents on or after it, each ``status`` "new" (not on the list the day
+    before ``since``) or "continuing"; without, ``status`` is empty. A pupil pack filters this list to its pupil.
+    """
     inc, as_of = _prepare(incidents, as_of)
-    rows = (clusters(inc, calendar, settings) + concentrations(inc, calendar, settings) + triggers(inc, settings)
-            + escalations(inc, calendar, settings, as_of))
-    out = pd.DataFrame(rows, columns=COLUMNS)
+    out = _flags(inc, students, sessions, calendar, settings, as_of)
+    out["status"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    if since is not None and len(out):
+        since = pd.Timestamp(since).normalize()
+        out = out[pd.to_datetime(out["last_seen"]) >= since].reset_index(drop=True)
+        before = _flags(inc[inc["day"] < since], students, sessions, calendar, settings,
+                        since - pd.Timedelta(days=1))
+        known = set(zip(before["student_id"], before["pattern"]))
+        out["status"] = pd.Series(["continuing" if (s, p) in known else "new"
+                                   for s, p in zip(out["student_id"], out["pattern"])], dtype="string")
     if out.empty:
-        return out
+        return out[COLUMNS]
     status = criteria_status(inc, interventions, calendar, settings, as_of)
     if len(status):
         entry = status[status["meets_entry"]].groupby("student_id")["programme"].agg(lambda s: ", ".join(s))
@@ -416,22 +616,22 @@ def watchlist(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, as_of
             hit = out["student_id"].map(series)
             extra = extra.where(hit.isna(), extra + " " + words + hit.astype("string").fillna("") + ".")
         out["next_step"] = (out["next_step"] + extra).str.strip()
-    order = {k: i for i, k in enumerate(["escalation", "cluster", "trigger", "time", "place"])}
+    order = {k: i for i, k in enumerate(KINDS)}
     out = out.assign(_o=out["pattern"].map(order)).sort_values(["student_id", "_o"]).drop(columns="_o")
-    return out.reset_index(drop=True)
+    return out[COLUMNS].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------- hotspots
 def hotspots(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, by: str = "weekday_period",
              as_of=None) -> pd.DataFrame:
     """School-wide concentrations, each against chance: Poisson p, Bonferroni over the cells, flagged when
-    p_adj < alpha and at least 1.5 times what chance gives.
+    p_adj < ``patterns.hotspots.alpha`` and at least 1.5 times what chance gives.
 
     Chance for weekday x period: the school days on each weekday times each period's share of the school day;
     for location, lesson and staff (no exposure is recorded), an even spread over the values seen.
     """
     inc, _ = _prepare(incidents, as_of)
-    alpha = float((_cfg(settings).get("concentration") or {}).get("alpha", 0.01))
+    alpha = float(_cfg(settings)["hotspots"]["alpha"])
     if by == "weekday_period":
         inc = inc.dropna(subset=["period"])
         inc["weekday"] = pd.Categorical(inc["occurred_at"].dt.day_name(), WEEKDAYS[:5], ordered=True)
