@@ -9,7 +9,7 @@ only one: the models below hold no default values of their own. A workspace may 
 - its term_dates.yaml replaces the shipped one whole (the shipped closures are another school's INSET days).
 
 The merged result is then validated. Why pydantic (v2) rather than dataclasses: it checks every key against a
-declared type and range and reports each problem with its location (``patterns.clusters.alpha``) for free, and
+declared type and range and reports each problem with its location (``patterns.hotspots.alpha``) for free, and
 ``extra="forbid"`` turns a misspelt key into an error instead of a silently ignored line. An unknown key, a wrong
 type or an impossible value (an alpha of 3, a term ending before it starts) becomes one WorkspaceError naming the
 file, the key path and what is expected (exit 2). To add a setting: the key with its comment in the shipped YAML,
@@ -228,7 +228,7 @@ def _vocabulary(name: str, spec: VocabularySpec) -> Vocabulary:
 class Settings:
     """Everything school-specific, read from schemas/ (the workspace's files over the shipped defaults).
 
-    ``school``, ``vocabulary_specs`` and ``terms`` are the checked models (``settings.school.patterns.clusters
+    ``school``, ``vocabulary_specs`` and ``terms`` are the checked models (``settings.school.patterns.hotspots
     .alpha``); ``config`` and ``term_dates`` are the same values as plain dicts for the callers that read them so.
     """
 

@@ -79,12 +79,12 @@ def test_one_key_workspace_settings_file_and_kwa_watchlist_works(tmp_path):
 
 def test_alpha_of_3_is_exit_2_naming_the_file_and_key(tmp_path):
     build_workspace(tmp_path)
-    own = _own(tmp_path, "settings.yaml", "patterns:\n  escalation:\n    alpha: 3\n")
+    own = _own(tmp_path, "settings.yaml", "patterns:\n  hotspots:\n    alpha: 3\n")
     done = _kwa(tmp_path, "watchlist")
     assert done.returncode == 2
     message = " ".join(done.stderr.split())
     assert str(own) in message
-    assert "patterns.escalation.alpha" in message and "less than 1" in message
+    assert "patterns.hotspots.alpha" in message and "less than 1" in message
     assert "Traceback" not in done.stderr
 
 
