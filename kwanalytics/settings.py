@@ -136,6 +136,10 @@ class ProgrammeCriteria(Strict):
     exit: ExitCriterion | None = None
 
 
+class RiskAssessments(Strict):
+    months_current_without_review_date: Positive
+
+
 class SchoolSettings(Strict):
     """schemas/settings.yaml."""
 
@@ -144,6 +148,7 @@ class SchoolSettings(Strict):
     impact: Impact
     patterns: Patterns
     programmes: dict[str, ProgrammeCriteria]
+    risk_assessments: RiskAssessments
 
 
 class VocabularySpec(Strict):

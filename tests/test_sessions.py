@@ -71,14 +71,18 @@ def test_budget_spend_by_hand():
     })
     t = {"sessions": ses, "budget": budget, "interventions": _interventions()}
     out = budget_summary(t, load_settings(None)).set_index("budget_id")
-    # A in September: s1-s4 = 10 + 25 + 15 + 10 = 60 (s5 is in October): overspent by 20.
+    # Each session is charged to one line: the pupil's own, else a programme's it delivers, else a general one
+    # (the shorter period first). A's September line pays for s1-s4 = 10 + 25 + 15 + 10 = 60: overspent by 20.
     assert out.loc["B-A", "spent_gbp"] == pytest.approx(60.0) and out.loc["B-A", "remaining_gbp"] == pytest.approx(-20)
     assert out.loc["B-A-SPRING", "spent_gbp"] == 0
     # Forest School: only s7 (B is enrolled, the activity is the programme); B's swimming is not.
     assert out.loc["B-FS", "spent_gbp"] == pytest.approx(20.0) and out.loc["B-FS", "remaining_gbp"] == 30.0
-    assert out.loc["B-ALL", "spent_gbp"] == pytest.approx(125.0)
-    # General, September only: s1-s4 and s6 = 60 + 40.
-    assert out.loc["B-AUT", "spent_gbp"] == pytest.approx(100.0)
+    # General: s6 (B's September swimming, 40) goes to the September line, the shorter of the two general ones;
+    # s5 (A in October, 5) only the open line covers.
+    assert out.loc["B-AUT", "spent_gbp"] == pytest.approx(40.0)
+    assert out.loc["B-ALL", "spent_gbp"] == pytest.approx(5.0)
+    # Nothing counted twice, nothing lost: the lines add up to the sessions' cost (125).
+    assert out["spent_gbp"].sum() == pytest.approx(_sessions()["cost_gbp"].sum()) == pytest.approx(125.0)
     assert list(out.columns) == ["scope", "scope_id", "period_start", "period_end", "amount_gbp", "spent_gbp",
                                  "remaining_gbp"]
 
@@ -150,3 +154,71 @@ def test_engagement_trend_is_scipys_theil_sen_slope_for_every_pupil():
         y = group["engagement"].to_numpy()
         want = (np.nan if len(y) < 3 else 10 * stats.theilslopes(y, np.arange(len(y))).slope)
         assert got[sid] == pytest.approx(want, nan_ok=True), sid
+
+
+def _community(rows):
+    return pd.DataFrame(rows, columns=["session_id", "student_id", "date", "setting", "activity", "venue",
+                                       "risk_assessment_id"]).assign(date=lambda f: _d(f["date"]))
+
+
+def test_risk_assessment_counts_only_where_its_activity_and_venue_match():
+    from kwanalytics.ingest.risk_assessments import community_sessions_without_ra
+
+    ses = _community([
+        ["c1", "A", "2025-10-01", "community", "Café visit", "Costa", np.nan],  # A's Swimming RA does not cover it
+        ["c2", "A", "2025-10-01", "community", "Swimming", "Leisure centre", np.nan],  # A's own Swimming RA
+        ["c3", "B", "2025-10-01", "community", "Cooking", "Kitchen", np.nan],  # the school-wide Cooking RA
+        ["c4", "B", "2025-10-01", "community", "Cooking", "Park", np.nan],  # school-wide RA is for the Kitchen
+        ["c5", "B", "2025-10-01", "community", "Bus travel", "Town", "RA-A"],  # names A's RA: it applies
+        ["c6", "B", "2025-10-01", "on-site", "Reading", np.nan, np.nan],  # on site: no assessment needed
+    ])
+    ra = pd.DataFrame({"ra_id": ["RA-A", "RA-ALL"], "student_id": ["A", np.nan], "activity": ["swimming", "Cooking"],
+                       "venue": [np.nan, "Kitchen"], "assessed_on": _d(["2025-09-01", "2025-09-01"]),
+                       "review_by": _d(["2026-08-31", "2026-08-31"])})
+    out = community_sessions_without_ra(ses, ra, 12)
+    assert out["session_id"].tolist() == ["c1", "c4"]
+    assert set(out["reason"]) == {"no risk assessment recorded for this pupil and activity"}
+
+
+def test_risk_assessment_without_review_date_holds_for_the_set_number_of_months():
+    from kwanalytics.ingest.risk_assessments import community_sessions_without_ra
+
+    ses = _community([["d1", "A", "2026-08-31", "community", "Swimming", np.nan, np.nan],
+                      ["d2", "A", "2026-09-02", "community", "Swimming", np.nan, np.nan],
+                      ["d3", "A", "2026-03-02", "community", "Swimming", np.nan, np.nan]])
+    ra = pd.DataFrame({"ra_id": ["RA-1"], "student_id": ["A"], "activity": ["Swimming"], "venue": [np.nan],
+                       "assessed_on": _d(["2025-09-01"]), "review_by": _d([None])})
+    # 12 months from 1 September 2025 is 1 September 2026: d1 is covered, d2 is not.
+    twelve = community_sessions_without_ra(ses, ra, 12)
+    assert twelve["session_id"].tolist() == ["d2"]
+    assert twelve["reason"][0] == "risk assessment RA-1 has no review date and held for 12 months, to 2026-09-01"
+    # 6 months: to 1 March 2026, so d3 (2 March) is out too.
+    assert community_sessions_without_ra(ses, ra, 6)["session_id"].tolist() == ["d3", "d1", "d2"]
+    # The reports read the months from settings.yaml (12 as shipped).
+    assert offsite_without_ra(ses, ra, load_settings(None))["session_id"].tolist() == ["d2"]
+
+
+def test_ingest_warnings_and_the_reports_use_the_same_rule(tmp_path):
+    """The sessions the ingest warns about are exactly those offsite_without_ra lists from the stored tables."""
+    from kwanalytics.ingest.pipeline import run_ingest
+
+    raw = tmp_path / "data/raw"
+    raw.mkdir(parents=True)
+    (raw / "students.csv").write_text("student_id\nS001\nS002\n")
+    (raw / "ras.csv").write_text("ra_id,student_id,activity,venue,assessed_on,review_by\n"
+                                 "RA1,S001,Swimming,,01/09/2025,31/10/2025\n"
+                                 "RA2,,Cooking,Kitchen,01/09/2025,\n")
+    (raw / "sessions.csv").write_text(
+        "session_id,student_id,date,setting,format,activity,venue,risk_assessment_id\n"
+        "SE1,S001,15/10/2025,community,1:1,Swimming,Pool,\n"  # the pupil's own, current
+        "SE2,S001,15/10/2025,community,1:1,Café visit,Costa,\n"  # the pupil's RA is for swimming
+        "SE3,S002,15/10/2025,community,1:1,Cooking,Kitchen,\n"  # school-wide, current
+        "SE4,S002,15/10/2026,community,1:1,Cooking,Kitchen,\n"  # school-wide, no review date: 12 months
+        "SE5,S001,15/11/2025,community,1:1,Swimming,Pool,RA1\n")  # RA1 was due for review on 31/10
+    result = run_ingest(tmp_path, write=True)
+    warned = sorted(w["where"] for w in result.warnings)
+    assert warned == ["sessions.csv row 3", "sessions.csv row 5", "sessions.csv row 6"]
+    stored = {t: pd.read_parquet(tmp_path / f"data/processed/{t}.parquet") for t in ("sessions", "risk_assessments")}
+    listed = offsite_without_ra(stored["sessions"], stored["risk_assessments"], load_settings(tmp_path))
+    assert listed["session_id"].tolist() == ["SE2", "SE5", "SE4"]
+    assert any("due for review on 2025-10-31" in w["message"] for w in result.warnings)

@@ -36,6 +36,7 @@ from kwanalytics.ingest.parsing import map_distinct, parse_column
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
 from kwanalytics.ingest.readers import EXCEL_ERRORS, RawExport, UnreadableFile, read_parts
 from kwanalytics.safety import to_safe_csv
+from kwanalytics.ingest.risk_assessments import community_sessions_without_ra
 from kwanalytics.settings import fold, load_settings
 from kwanalytics.store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
 from kwanalytics.ingest.validate import (Problems, VocabularyNote, derive_period, folded_names, isin, parse_problems,
@@ -376,7 +377,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
 
         def warnings_job():  # submitted last, so every table it waits for is already being settled
             settled = {t: futures[t].result() for t in ("sessions", "risk_assessments")}
-            return _warnings({t: d[0] for t, d in settled.items() if d is not None}, stored, batches)
+            return _warnings({t: d[0] for t, d in settled.items() if d is not None}, stored, batches, settings)
 
         warned = pool.submit(warnings_job)
         done.update({t: f.result() for t, f in futures.items()})
@@ -546,50 +547,25 @@ def _known(stored, accepted, table, key):
     return None if ids.empty else pd.Index(ids.dropna().unique())
 
 
-def _warnings(accepted, stored, batches) -> list[dict]:
-    """Accepted rows worth a look: a community session with no risk assessment current on its date."""
-    out = []
+def _warnings(accepted, stored, batches, settings) -> list[dict]:
+    """Accepted rows worth a look: a community session with no risk assessment current on its date (the one rule
+    of ingest/risk_assessments.py, which the reports use too)."""
     if "sessions" not in accepted:
-        return out
-    sessions = accepted["sessions"]
-    # only the columns the rule and its message use: merging every column of 300,000 sessions costs ~0.1 s
-    community = sessions[["session_id", "student_id", "date", "risk_assessment_id"]][
-        sessions["setting"].eq("community").fillna(False).to_numpy()]
-    if community.empty:
-        return out
-    ras = _current(stored, accepted, "risk_assessments")[["ra_id", "student_id", "assessed_on", "review_by"]]
-    ras = ras.dropna(subset=["assessed_on"])
-    review = ras["review_by"].fillna(pd.Timestamp.max.normalize())
-    covered = np.zeros(len(community), dtype=bool)
-    # by the session's named assessment, else by any assessment of the pupil
-    by_id = community.merge(ras.assign(review_by=review), left_on="risk_assessment_id", right_on="ra_id", how="left",
-                            suffixes=("", "_ra"))
-    ok_id = (by_id["assessed_on"] <= by_id["date"]) & (by_id["date"] <= by_id["review_by"])
-    by_pupil = community.reset_index().merge(ras.assign(review_by=review), on="student_id", how="left",
-                                             suffixes=("", "_ra"))
-    ok_pupil = ((by_pupil["assessed_on"] <= by_pupil["date"]) & (by_pupil["date"] <= by_pupil["review_by"]))
-    ok_pupil = ok_pupil.groupby(by_pupil["index"]).any()
-    # A session that names its risk assessment needs that one to be current; one that names none is covered
-    # by any assessment of the pupil current on the day.
-    named = community["risk_assessment_id"].notna().to_numpy()
-    covered = np.where(named, ok_id.fillna(False).to_numpy(),
-                       ok_pupil.reindex(community.index).fillna(False).to_numpy())
-    uncovered = set(community.loc[~covered, "session_id"])
+        return []
+    months = settings.school.risk_assessments.months_current_without_review_date
+    gaps = community_sessions_without_ra(accepted["sessions"], _current(stored, accepted, "risk_assessments"),
+                                         months)
+    uncovered = set(gaps["session_id"])
     origin = {}
     for b in batches.get("sessions", []):
         hit = b.frame["session_id"].isin(uncovered).to_numpy()
         for sid, r in zip(b.frame["session_id"].to_numpy()[hit], np.asarray(b.rows)[hit]):
             origin.setdefault(sid, f"{b.result.path} row {r}")
-    for _, row in community[~covered].iterrows():
-        where = origin.get(row["session_id"], "stored")
-        out.append({"table": "sessions", "where": where, "column": "risk_assessment_id",
-                    "value": row.get("risk_assessment_id"),
-                    "message": f"community session {row['session_id']} on {row['date']:%d/%m/%Y} has no risk "
-                               "assessment current on its date"
-                               + (f" (its risk assessment {row['risk_assessment_id']} was not current then)"
-                                  if pd.notna(row.get("risk_assessment_id")) else "")
-                               + ". The session is kept; add or renew the risk assessment."})
-    return out
+    return [{"table": "sessions", "where": origin.get(row.session_id, "stored"), "column": "risk_assessment_id",
+             "value": row.risk_assessment_id,
+             "message": f"community session {row.session_id} on {row.date:%d/%m/%Y} has no risk assessment current "
+                        f"on its date ({row.reason}). The session is kept; add or renew the risk assessment."}
+            for row in gaps.itertuples(index=False)]
 
 
 # ------------------------------------------------------------------------------------------------ writing

@@ -32,7 +32,8 @@ from kwanalytics.calendar import SchoolCalendar
 from kwanalytics.metrics.effect_sizes import nap_tau_u_by_group, rate_ratio_ci, rate_ratios
 from kwanalytics.metrics.pooling import METHOD as POOLING_METHOD
 from kwanalytics.metrics.pooling import pool_log_ratios
-from kwanalytics.settings import Settings, fold
+from kwanalytics.metrics.sessions import budget_lines
+from kwanalytics.settings import Settings
 
 __all__ = ["enrolment_impact", "programme_impact", "pooled_programmes", "programme_sessions", "rate_ratio_ci",
            "records_start", "default_as_of", "comparison_group", "verdict"]
@@ -628,11 +629,9 @@ def programme_impact(enrolments: pd.DataFrame, tables: dict, settings: Settings,
     budget = tables.get("budget")
     out["budget_gbp"] = np.nan
     if budget is not None and len(budget):
-        scope = budget["scope"].map(lambda s: fold(s) if pd.notna(s) else "")
-        rows = budget[scope == "programme"]
-        progs = settings.vocabularies.get("programmes")
-        key = rows["scope_id"].map(lambda s: (progs.canonical(s) if progs else None) or s if pd.notna(s) else s)
-        amounts = pd.to_numeric(rows["amount_gbp"], errors="coerce").groupby(key).sum(min_count=1)
+        lines = budget_lines(budget, settings)
+        rows = lines[lines["scope"] == "programme"]
+        amounts = rows["amount_gbp"].groupby(rows["scope_id"]).sum(min_count=1)
         out["budget_gbp"] = amounts.reindex(out.index).astype(float)
     out["cost_gbp"] = out["cost_gbp"].fillna(out["budget_gbp"])
     during = pd.to_numeric(e["intervention_incidents"], errors="coerce").groupby(e["programme"]).sum()

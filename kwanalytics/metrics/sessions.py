@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kwanalytics.ingest.parsing import map_distinct
+from kwanalytics.ingest.risk_assessments import COMMUNITY, community_sessions_without_ra
 from kwanalytics.settings import Settings, fold, load_settings
 
 SUMMARY_COLUMNS = [
@@ -24,7 +25,6 @@ BUDGET_COLUMNS = ["budget_id", "scope", "scope_id", "period_start", "period_end"
                   "remaining_gbp"]
 
 _ON_SITE = {"onsite", "insch", "inschool", "school"}
-_COMMUNITY = {"community", "offsite", "outinthecommunity", "communityvisit"}
 _ONE_TO_ONE = {"onetoone", "11", "1to1", "individual"}
 _SMALL_GROUP = {"smallgroup", "group", "groupwork"}
 # Words a key worker writes for each embedded skill ("English; maths; social", "literacy", "numeracy", ...).
@@ -98,7 +98,7 @@ def session_summary(sessions: pd.DataFrame) -> pd.DataFrame:
         "student_id": s["student_id"],
         "hours": hours,
         "hours_on_site": hours.where(setting.isin(_ON_SITE)),
-        "hours_community": hours.where(setting.isin(_COMMUNITY)),
+        "hours_community": hours.where(setting.isin(COMMUNITY)),
         "one_to_one": fmt.isin(_ONE_TO_ONE).astype(int),
         "small_group": fmt.isin(_SMALL_GROUP).astype(int),
         "engagement": _num(s, "engagement"),
@@ -130,129 +130,86 @@ def session_summary(sessions: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()[SUMMARY_COLUMNS]
 
 
-def budget_summary(tables: dict, settings: Settings | None = None) -> pd.DataFrame:
-    """Spend against each designated budget row: the cost of the sessions it pays for, inside its period.
+#: Budget scopes from the most specific to the least: a session is charged to the first that pays for it.
+SCOPE_ORDER = ("student", "programme", "general")
 
-    A student budget pays for that pupil's sessions; a programme budget for the sessions delivering the programme
-    (:func:`kwanalytics.metrics.impact.programme_sessions`: an enrolled pupil's sessions inside the enrolment whose activity
-    is the programme); a general budget for every session. A missing period start or end leaves that side open.
-    ``remaining_gbp`` is negative when a budget is overspent. ``settings`` gives the vocabularies that match
-    programme names (default: the repository's).
+
+def budget_lines(budget: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The budget with its scope normalised, the one way every reader does it: ``scope`` in the school's
+    spelling of "student", "programme" or "general" (budget_scopes vocabulary; blank is general) and, for a
+    programme line, ``scope_id`` as the programme's canonical name (programmes vocabulary)."""
+    b = budget.copy()
+    for col in ("scope", "scope_id", "period_start", "period_end"):
+        if col not in b:
+            b[col] = np.nan
+    scopes, programmes = settings.vocabularies["budget_scopes"], settings.vocabularies["programmes"]
+    b["scope"] = b["scope"].map(lambda v: (scopes.canonical(v) or str(v).strip()) if pd.notna(v) else "general")
+    programme = b["scope"].eq("programme") & b["scope_id"].notna()
+    b["scope_id"] = b["scope_id"].astype(object)
+    b.loc[programme, "scope_id"] = [programmes.canonical(v) or str(v).strip() for v in b.loc[programme, "scope_id"]]
+    b["period_start"], b["period_end"] = _dates(b["period_start"]), _dates(b["period_end"])
+    b["amount_gbp"] = pd.to_numeric(b["amount_gbp"], errors="coerce").astype(float)
+    return b
+
+
+def budget_summary(tables: dict, settings: Settings | None = None) -> pd.DataFrame:
+    """Spend against each designated budget row: the cost of the sessions charged to it.
+
+    Each session is charged to ONE line, so the lines add up to what was spent and nothing counts twice: of the
+    lines that could pay for it inside their period, the most specific (``SCOPE_ORDER``: the pupil's own line,
+    then a line of a programme the session delivers, then a general line), then the one with the shorter period
+    (an open side counts as endless), then the first listed. A programme line pays for the sessions delivering the
+    programme (:func:`kwanalytics.metrics.impact.programme_sessions`: an enrolled pupil's sessions inside the
+    enrolment whose activity is the programme). ``remaining_gbp`` is negative when a budget is overspent.
+    ``settings`` gives the vocabularies (default: the shipped ones).
     """
     budget = tables.get("budget")
     if budget is None or budget.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in BUDGET_COLUMNS})
     settings = settings or load_settings(None)
-    b = budget.copy()
-    for col in ("scope", "scope_id", "period_start", "period_end"):
-        if col not in b:
-            b[col] = np.nan
-    b["period_start"], b["period_end"] = _dates(b["period_start"]), _dates(b["period_end"])
-    b["amount_gbp"] = pd.to_numeric(b["amount_gbp"], errors="coerce").astype(float)
-    scopes = settings.vocabularies.get("budget_scopes")
-    scope = b["scope"].map(lambda v: (scopes.canonical(v) if scopes else None) or v if pd.notna(v) else "general")
-    b["scope"] = scope
+    b = budget_lines(budget, settings)
 
     sessions = tables.get("sessions")
     if sessions is None or sessions.empty:
         sessions = pd.DataFrame(columns=["session_id", "student_id", "date", "cost_gbp"])
-    ses = pd.DataFrame({"session_id": sessions["session_id"], "student_id": sessions["student_id"],
-                        "date": _dates(sessions["date"]),
-                        "cost": _num(sessions, "cost_gbp")})
+    ses = pd.DataFrame({"_session": np.arange(len(sessions)), "session_id": sessions["session_id"].to_numpy(),
+                        "student_id": sessions["student_id"].to_numpy(),
+                        "date": _dates(sessions["date"]).to_numpy(), "cost": _num(sessions, "cost_gbp").to_numpy()})
     from kwanalytics.metrics.impact import programme_sessions
 
     delivered = programme_sessions(sessions, tables.get("interventions"), settings)
-    programmes = settings.vocabularies.get("programmes")
-    prog_key = b["scope_id"].map(lambda v: (programmes.canonical(v) if programmes else None) or v
-                                 if pd.notna(v) else v)
-
-    candidates = []
-    rows = b.assign(_row=np.arange(len(b)), _key=prog_key)
-    student_rows = rows[rows["scope"] == "student"]
-    candidates.append(student_rows[["_row", "scope_id"]].merge(ses, left_on="scope_id", right_on="student_id"))
+    rows = b.assign(_row=np.arange(len(b)), _rank=b["scope"].map({s: i for i, s in enumerate(SCOPE_ORDER)}))
+    candidates = [rows[rows["scope"] == "student"][["_row", "scope_id"]].merge(
+        ses, left_on="scope_id", right_on="student_id")]
     if len(delivered):
-        d = pd.DataFrame({"session_id": delivered["session_id"], "programme": delivered["programme"]}).merge(
-            ses, on="session_id")
-        candidates.append(rows[rows["scope"] == "programme"][["_row", "_key"]].merge(
-            d, left_on="_key", right_on="programme"))
-    general = rows[rows["scope"] == "general"][["_row"]]
-    candidates.append(general.merge(ses, how="cross"))
-    cand = pd.concat([c[["_row", "date", "cost"]] for c in candidates], ignore_index=True)
-    cand = cand.merge(rows[["_row", "period_start", "period_end"]], on="_row")
+        # a session delivers a programme once (programme_sessions keeps one row per session and programme)
+        d = delivered[["session_id", "programme"]].merge(ses, on="session_id")
+        candidates.append(rows[rows["scope"] == "programme"][["_row", "scope_id"]].merge(
+            d, left_on="scope_id", right_on="programme"))
+    candidates.append(rows[rows["scope"] == "general"][["_row"]].merge(ses, how="cross"))
+    cand = pd.concat([c[["_row", "_session", "date", "cost"]] for c in candidates], ignore_index=True)
+    cand = cand.merge(rows[["_row", "_rank", "period_start", "period_end"]], on="_row")
     inside = ((cand["period_start"].isna() | (cand["date"] >= cand["period_start"]))
               & (cand["period_end"].isna() | (cand["date"] <= cand["period_end"])))
-    spent = cand[inside].groupby("_row")["cost"].sum()
+    cand = cand[inside]
+    span = (cand["period_end"] - cand["period_start"]).dt.days.astype(float).fillna(np.inf)
+    charged = (cand.assign(_span=span).sort_values(["_session", "_rank", "_span", "_row"], kind="stable")
+               .drop_duplicates("_session"))
+    spent = charged.groupby("_row")["cost"].sum()
     b["spent_gbp"] = spent.reindex(np.arange(len(b))).fillna(0.0).to_numpy()
     b["remaining_gbp"] = b["amount_gbp"] - b["spent_gbp"]
     return b[BUDGET_COLUMNS].reset_index(drop=True)
 
 
-def _covers(ra_value: pd.Series, session_value: pd.Series) -> pd.Series:
-    """An assessment's activity (or venue) covers a session when it is blank (any) or the same, loosely spelt."""
-    a, s = _folded(ra_value), _folded(session_value)
-    return (a == "") | (a == s)
-
-
-def offsite_without_ra(sessions: pd.DataFrame, risk_assessments: pd.DataFrame) -> pd.DataFrame:
-    """Community sessions with no risk assessment current on their date, each with the reason in plain words.
-
-    A risk assessment applies to a session when the session names it (``risk_assessment_id``), or when it is for
-    the same pupil (or for everyone: no student_id) and its activity and venue are blank or match the session's.
-    It is current when ``assessed_on`` <= the session date <= ``review_by`` (no review date: current from its
-    assessment on). Returns the session rows (session_id, student_id, date, activity, venue, risk_assessment_id,
-    reason), sorted by date.
-    """
-    cols = ["session_id", "student_id", "date", "activity", "venue", "risk_assessment_id", "reason"]
-    if sessions is None or sessions.empty:
-        return pd.DataFrame(columns=cols)
-    s = sessions.copy()
-    for col in ("setting", "activity", "venue", "risk_assessment_id"):
-        if col not in s:
-            s[col] = np.nan
-    s = s[_folded(s["setting"]).isin(_COMMUNITY)].copy()
-    s["date"] = _dates(s["date"])
-    s["_pos"] = np.arange(len(s))
-    ra = risk_assessments if risk_assessments is not None else pd.DataFrame(columns=["ra_id", "assessed_on"])
-    ra = ra.copy()
-    for col in ("student_id", "activity", "venue", "review_by"):
-        if col not in ra:
-            ra[col] = np.nan
-    ra["assessed_on"], ra["review_by"] = _dates(ra["assessed_on"]), _dates(ra["review_by"])
-    ra_cols = ["ra_id", "student_id", "activity", "venue", "assessed_on", "review_by"]
-    named = s[["_pos", "date", "risk_assessment_id"]].merge(
-        ra[ra_cols].drop(columns=["student_id", "activity", "venue"]), left_on="risk_assessment_id",
-        right_on="ra_id")
-    own = s[["_pos", "date", "student_id", "activity", "venue"]].merge(ra[ra_cols], on="student_id",
-                                                                       suffixes=("", "_ra"))
-    anyone = s[["_pos", "date", "activity", "venue"]].merge(ra[ra["student_id"].isna()][ra_cols].drop(
-        columns="student_id"), how="cross", suffixes=("", "_ra"))
-    matched = []
-    for m in (own, anyone):
-        if len(m):
-            m = m[_covers(m["activity_ra"], m["activity"]) & _covers(m["venue_ra"], m["venue"])]
-        matched.append(m[["_pos", "date", "ra_id", "assessed_on", "review_by"]])
-    cand = pd.concat([named[["_pos", "date", "ra_id", "assessed_on", "review_by"]], *matched], ignore_index=True)
-    current = (cand["assessed_on"] <= cand["date"]) & (cand["review_by"].isna() | (cand["date"] <= cand["review_by"]))
-    covered = set(cand.loc[current, "_pos"])
-    gaps = s[~s["_pos"].isin(covered)].copy()
-    if gaps.empty:
-        return pd.DataFrame(columns=cols)
-    # The reason: the nearest miss among the assessments that would apply, if any.
-    reasons = {}
-    for pos, g in cand[cand["_pos"].isin(gaps["_pos"])].groupby("_pos"):
-        expired = g[g["assessed_on"] <= g["date"]].sort_values("review_by")
-        if len(expired):
-            r = expired.iloc[-1]
-            reasons[pos] = f"risk assessment {r['ra_id']} was due for review on {r['review_by']:%Y-%m-%d}"
-        else:
-            r = g.sort_values("assessed_on").iloc[0]
-            reasons[pos] = f"risk assessment {r['ra_id']} was only made on {r['assessed_on']:%Y-%m-%d}"
-    named_missing = gaps["risk_assessment_id"].notna() & ~gaps["risk_assessment_id"].isin(ra["ra_id"])
-    gaps["reason"] = gaps["_pos"].map(reasons).astype(object)
-    gaps.loc[named_missing & gaps["reason"].isna(), "reason"] = (
-        "names risk assessment " + gaps["risk_assessment_id"].astype(str) + ", which is not in the records")
-    gaps["reason"] = gaps["reason"].fillna("no risk assessment recorded for this pupil and activity")
-    return gaps.sort_values(["date", "session_id"])[cols].reset_index(drop=True)
+def offsite_without_ra(sessions: pd.DataFrame, risk_assessments: pd.DataFrame,
+                       settings: Settings | None = None) -> pd.DataFrame:
+    """Community sessions with no risk assessment current on their date, each with the reason in plain words:
+    the one rule of :func:`kwanalytics.ingest.risk_assessments.community_sessions_without_ra` (the ingest
+    warnings use it too), with the school's ``risk_assessments`` settings (default: the shipped ones).
+    Returns session_id, student_id, date, activity, venue, risk_assessment_id, reason; sorted by date."""
+    settings = settings or load_settings(None)
+    return community_sessions_without_ra(sessions, risk_assessments,
+                                         settings.school.risk_assessments.months_current_without_review_date)
 
 
 def _categories(text) -> set[str]:
