@@ -159,6 +159,21 @@ def pseudonymise(workspace: Path = WorkspaceOpt,
     pseudonymise_workspace(workspace, out, salt_file=salt_file, console=console)
 
 
+@app.command()
+def template(kind: str = typer.Argument(..., metavar="{sessions,incidents,contacts,targets,ratings}",
+                                        help="Which workbook: sessions, incidents, contacts, targets or ratings."),
+             out: Path = typer.Option(..., "--out", help="The workbook to write, e.g. session_log.xlsx."),
+             workspace: Path = WorkspaceOpt):
+    """Write an Excel workbook for a key worker to fill in: dropdowns from the school's vocabularies and pupils,
+    an example row that is never stored, and plain instructions. Put the filled file in data/raw and ingest."""
+    from kwanalytics.templates.workbook import write_template
+
+    path, pupils = write_template(kind, out, workspace, today=date.today())
+    listed = f"{pupils} pupils in its list" if pupils else "no pupils listed yet: ingest the students export first"
+    console.print(f"Wrote {path} ({kind} template, {listed}). Fill it in from row 3, save it into data/raw and run "
+                  "`kwa ingest`.", highlight=False)
+
+
 def main() -> None:
     """Entry point: user mistakes become one clear paragraph and exit code 2, never a traceback."""
     try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from kwanalytics.errors import KwaError, WorkspaceError
 from kwanalytics.ingest.parsing import map_distinct, parse_column
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
 from kwanalytics.ingest.readers import EXCEL_ERRORS, RawExport, UnreadableFile, read_parts
+from kwanalytics.ingest.template_marks import EXAMPLE_REASON, example_rows
 from kwanalytics.safety import to_safe_csv
 from kwanalytics.ingest.risk_assessments import community_sessions_without_ra
 from kwanalytics.settings import fold, load_settings
@@ -167,6 +169,8 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
             raw = raw.where(~broken[pos])
         if mapping.transforms.get(name) == "abs" and col.kind in ("int", "float"):
             raw = raw.astype("str").str.strip().str.lstrip("+-")
+        if mapping.transforms.get(name) == "listed":  # "S0001 – Callum Stevens" from a template's dropdown
+            raw = map_distinct(raw, listed_id)
         if name in mapping.values:
             table_values = mapping.values[name]
             raw = map_distinct(raw, lambda v: table_values.get(fold(v), v))
@@ -307,6 +311,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {path: pool.submit(read, path) for path in sorted(files, key=_read_cost, reverse=True)}
         reads = [futures[path].result() for path in files]
+    examples = cache(example_rows)  # read once per workbook, not once per sheet
     for path, parts in zip(files, reads):
         rel = str(path.relative_to(root))
         if isinstance(parts, UnreadableFile):
@@ -334,6 +339,8 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
                 continue
             result.table, result.profile = rec.mapping.table, rec.mapping.profile
             result.header_row = export.header_row
+            if export.sheet is not None:  # a template's example row, known from the workbook, not from its values
+                export.set_aside(examples(path).get(export.sheet, ()), EXAMPLE_REASON)
             result.rows_read = export.rows_read
             for f in export.furniture:
                 result.skip(f.reason, 1)

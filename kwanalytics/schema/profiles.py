@@ -32,8 +32,9 @@ class TableMapping:
     values: dict = field(default_factory=dict)  # column -> {folded source value: canonical value}
     skip: dict = field(default_factory=dict)  # column -> [folded values]; rows holding them are skipped
     skip_reason: str = ""
-    transforms: dict = field(default_factory=dict)  # column -> "abs" | "first_listed"
+    transforms: dict = field(default_factory=dict)  # column -> "abs" | "first_listed" | "listed"
     priority: int = 0
+    labels: dict = field(default_factory=dict)  # column -> its first spelling as written, in the file's order
 
     def match(self, header: list[str]) -> dict[int, str]:
         """Header position -> column name, for the header cells this mapping knows (first spelling wins)."""
@@ -64,7 +65,7 @@ class ColumnSpec(Strict):
     """A canonical column read through a transform: ``{headers: [...], transform: abs}``."""
 
     headers: Spellings
-    transform: Literal["abs", "first_listed"]
+    transform: Literal["abs", "first_listed", "listed"]
 
 
 class TableSpec(Strict):
@@ -121,9 +122,10 @@ class ProfileSpec(Strict):
 
 
 def _mapping(profile: str, table: str, spec: TableSpec, priority: int, canonical_names: bool) -> TableMapping:
-    headers, transforms = {}, {}
+    headers, transforms, labels = {}, {}, {}
     for column, names in spec.columns.items():
         spellings = names.headers if isinstance(names, ColumnSpec) else names
+        labels[column] = spellings[0] if spellings else column
         # Only a profile that says so (generic) matches kwanalytics' own names: otherwise a generic export
         # would fit a source profile as well, and take on its rules (e.g. Class Charts' score -> severity).
         for spelling in ([column] if canonical_names else []) + spellings:
@@ -136,7 +138,8 @@ def _mapping(profile: str, table: str, spec: TableSpec, priority: int, canonical
     values = {col: {fold(k): v for k, v in m.items()} for col, m in spec.values.items()}
     reason = str(spec.skip.get("reason", "not a row of this table"))
     skip = {col: {fold(v) for v in vals} for col, vals in spec.skip.items() if col != "reason"}
-    return TableMapping(profile, table, headers, tuple(spec.extra), values, skip, reason, transforms, priority)
+    return TableMapping(profile, table, headers, tuple(spec.extra), values, skip, reason, transforms, priority,
+                        labels)
 
 
 def load_profile(path: Path) -> ProfileSpec:

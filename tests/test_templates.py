@@ -1,0 +1,287 @@
+"""`kwa template` (issue 18): workbooks a key worker fills in, and what ingest makes of them once filled.
+
+Every workbook here is made by the command or by ``build_template`` and filled in code from its own dropdown
+lists (the values on its Lists sheet), the way a key worker would pick them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from kwanalytics.ingest.pipeline import run_ingest
+from kwanalytics.ingest.template_marks import EXAMPLE_NAME, example_rows
+from kwanalytics.settings import load_settings
+from kwanalytics.store import read_table
+from kwanalytics.templates.kinds import KINDS
+from kwanalytics.templates.workbook import build_template, write_template
+
+KWA = [sys.executable, "-m", "kwanalytics.cli"]
+PUPILS = [("S0001", "Callum Stevens"), ("S0002", "Amira Khan"), ("S0003", "Jo Evans")]
+
+
+def students_workspace(ws: Path) -> Path:
+    """A workspace whose students table is stored (three pupils), as after ingesting a students export."""
+    raw = ws / "data" / "raw"
+    raw.mkdir(parents=True)
+    lines = ["student_id,display_name,year_group,primary_need"] + [f"{s},{n},Year 9,SEMH" for s, n in PUPILS]
+    (raw / "students.csv").write_text("\n".join(lines) + "\n")
+    assert run_ingest(ws).exit_code == 0
+    return ws
+
+
+def dropdowns(path: Path) -> dict[int, list]:
+    """Column number (1-based) on the first sheet -> the values of its dropdown list, read from the Lists sheet."""
+    wb = load_workbook(path)
+    first, lists = wb.worksheets[0], wb["Lists"]
+    out = {}
+    for dv in first.data_validations.dataValidation:
+        if dv.type != "list":
+            continue
+        ref = dv.formula1.lstrip("=")
+        if "!" in ref:
+            cells = lists[ref.split("!", 1)[1].replace("$", "")]
+            values = [row[0].value for row in cells]
+        else:
+            values = ref.strip('"').split(",")
+        for rng in str(dv.sqref).split():
+            col = first[rng.split(":")[0]].column
+            out[col] = values
+    return out
+
+
+def fill(path: Path, n: int, start_row: int = 3, day: date = date(2026, 2, 2), sheet=None) -> None:
+    """Rows ``start_row``.. filled from the workbook's own dropdowns (the k-th value of each list, in turn) and
+    valid dates, times and numbers; saved in place."""
+    lists = dropdowns(path)
+    wb = load_workbook(path)
+    ws = wb[sheet] if sheet else wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    for k in range(n):
+        r = start_row + k
+        for c, label in enumerate(header, start=1):
+            if c in lists:
+                values = [v for v in lists[c] if v is not None]
+                ws.cell(r, c, values[k % len(values)])
+            elif label in ("Date", "Rated on", "Set on"):
+                ws.cell(r, c, day)
+            elif label == "Review on":
+                ws.cell(r, c, date(2026, 7, 1))
+            elif label == "Date and time":
+                ws.cell(r, c, datetime(day.year, day.month, day.day, 9 + k % 6, 5 * (k % 12)))
+            elif label == "Start time":
+                ws.cell(r, c, time(9 + k % 6, 30))
+            elif "(1-5)" in label:
+                ws.cell(r, c, 1 + k % 5)
+            elif label.startswith("GAS"):
+                ws.cell(r, c, -2 + k % 5)
+            elif label == "Duration (minutes)":
+                ws.cell(r, c, 30 + k)
+            elif label in ("Cost (£)", "Weight"):
+                ws.cell(r, c, 12.5)
+            elif label == "Target ID":
+                ws.cell(r, c, f"T{k + 1}")
+            elif label == "Risk assessment ID":
+                continue
+            else:
+                ws.cell(r, c, f"{label} note {k + 1} (row {r})")
+    wb.save(path)
+
+
+def kwa(*args, cwd=None):
+    done = subprocess.run([*KWA, *args], capture_output=True, text=True, cwd=cwd)
+    # the terminal wraps long messages: compare words
+    return subprocess.CompletedProcess(done.args, done.returncode, " ".join(done.stdout.split()),
+                                       " ".join(done.stderr.split()))
+
+
+# ------------------------------------------------------------------------------------------------ the contract
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_has_header_row_example_row_lists_and_instructions(tmp_path, kind):
+    ws = students_workspace(tmp_path / "ws")
+    out = tmp_path / f"{kind}.xlsx"
+    write_template(kind, out, ws, today=date(2026, 2, 2))
+    wb = load_workbook(out)
+    first = wb.worksheets[0]
+    assert wb.sheetnames == [KINDS[kind].sheet, "Instructions", "Lists"]
+    header = [c.value for c in first[1]]
+    settings = load_settings(ws)
+    from kwanalytics.schema.profiles import load_profiles
+
+    mapping = next(m for m in load_profiles(settings)["template"] if m.table == KINDS[kind].table)
+    assert header == list(mapping.labels.values())
+    # row 2: a filled example (every required column has a value); nothing below it
+    example = dict(zip(header, [c.value for c in first[2]]))
+    assert all(v is not None for v in example.values() if v != example.get("Risk assessment ID"))
+    assert first.max_row == 2 or all(c.value is None for row in first.iter_rows(min_row=3) for c in row)
+    # the example's mark: a hidden name scoped to the first sheet, covering row 2 only
+    name = first.defined_names[EXAMPLE_NAME]
+    assert name.hidden and name.attr_text.endswith("$2")
+    assert example_rows(out) == {KINDS[kind].sheet: {2}}
+    assert [p.value for p in wb.custom_doc_props.props if p.name == "kwanalytics template"] == [kind]
+    # instructions in plain words name where the file goes and what row 2 is
+    words = " ".join(str(c.value) for c in wb["Instructions"]["A"] if c.value)
+    assert "data/raw" in words and "Row 2 is an example" in words and "kwa ingest" in words
+    # every column's input message is set, and date/number cells are validated as such
+    validations = {first[str(dv.sqref).split(":")[0]].column: dv for dv in first.data_validations.dataValidation}
+    typed = {i for i, h in enumerate(header, 1) if h == "Pupil" or h.startswith(("Date", "Rated on", "Set on",
+                                                                                   "Review on", "Start time"))}
+    assert typed and all(validations[i].prompt for i in typed)
+    for i, h in enumerate(header, 1):
+        dv = validations.get(i)
+        if h in ("Date", "Rated on", "Set on", "Review on", "Date and time"):
+            assert dv.type == "date" and "03/02/2026" in dv.prompt
+        if h.startswith(("Engagement", "Severity")):
+            assert (dv.type, dv.formula1, dv.formula2) == ("whole", "1", "5")
+        if h.startswith("GAS"):
+            assert (dv.type, dv.formula1, dv.formula2) == ("whole", "-2", "2")
+        if h == "Start time":
+            assert dv.type == "time"
+
+
+def test_sessions_lists_come_from_the_vocabularies_and_the_students_table(tmp_path):
+    ws = students_workspace(tmp_path / "ws")
+    out = tmp_path / "s.xlsx"
+    write_template("sessions", out, ws)
+    lists = dropdowns(out)
+    header = [c.value for c in load_workbook(out).worksheets[0][1]]
+    col = {h: i for i, h in enumerate(header, 1)}
+    vocab = load_settings(ws).vocabularies
+    assert lists[col["Pupil"]] == ["S0001 – Callum Stevens", "S0002 – Amira Khan", "S0003 – Jo Evans"]
+    assert lists[col["Activity"]] == list(vocab["activities"].values)
+    assert lists[col["Setting"]] == ["on-site", "community"]
+    assert lists[col["Format"]] == ["one-to-one", "small-group"]
+
+
+def test_a_workspace_vocabulary_changes_the_dropdown(tmp_path):
+    ws = students_workspace(tmp_path / "ws")
+    (ws / "schemas").mkdir()
+    (ws / "schemas" / "vocabularies.yaml").write_text(
+        "activities:\n  values:\n    Climbing wall: [Climbing]\n    Pottery: []\n")
+    out = tmp_path / "s.xlsx"
+    write_template("sessions", out, ws)
+    header = [c.value for c in load_workbook(out).worksheets[0][1]]
+    assert dropdowns(out)[header.index("Activity") + 1] == ["Climbing wall", "Pottery"]
+
+
+# ------------------------------------------------------------------------------------------------ ingest
+
+def test_filled_session_workbook_ingests_with_zero_rejections_and_more_rows_later_merge(tmp_path):
+    ws = students_workspace(tmp_path / "ws")
+    out = ws / "data" / "raw" / "key_work_session_log.xlsx"
+    write_template("sessions", out, ws, today=date(2026, 2, 2))
+    fill(out, 37)
+    first = run_ingest(ws)
+    summary = json.loads((ws / "data" / "processed" / "ingest_summary.json").read_text())
+    entry = next(f for f in summary["files"] if f["path"] == "key_work_session_log.xlsx")
+    assert first.exit_code == 0
+    assert (entry["rows_read"], entry["accepted"], entry["rejected"], entry["skipped"]) == (38, 37, 0, 1)
+    assert entry["profile"] == "template"
+    stored = read_table(ws, "sessions")
+    assert len(stored) == 37
+    # rows k = 0..36 pick pupil k % 3: 13, 12, 12 (the example, also the first pupil, is not stored)
+    assert stored["student_id"].value_counts().to_dict() == {"S0001": 13, "S0002": 12, "S0003": 12}
+    assert not stored["notes"].str.contains("Made toast").any()
+    ids = set(stored["session_id"])
+    # three more rows later: the first 37 keep their derived ids, nothing is stored twice
+    fill(out, 3, start_row=40, day=date(2026, 2, 3))
+    again = run_ingest(ws)
+    assert again.exit_code == 0
+    later = read_table(ws, "sessions")
+    assert len(later) == 40 and ids < set(later["session_id"])
+
+
+def test_a_row_copied_from_the_example_is_a_real_entry(tmp_path):
+    ws = students_workspace(tmp_path / "ws")
+    out = ws / "data" / "raw" / "log.xlsx"
+    write_template("sessions", out, ws, today=date(2026, 2, 2))
+    wb = load_workbook(out)
+    sheet = wb.worksheets[0]
+    for c in range(1, sheet.max_column + 1):
+        sheet.cell(3, c, sheet.cell(2, c).value)
+    wb.save(out)
+    result = run_ingest(ws)
+    entry = next(f for f in result.files if f.path == "log.xlsx")
+    assert (entry.rows_read, entry.accepted, entry.skipped) == (2, 1, 1)
+    assert read_table(ws, "sessions")["notes"].tolist() == ["Made toast with support and paid for the ingredients"]
+
+
+def test_every_kind_filled_from_its_dropdowns_ingests_with_zero_rejections(tmp_path):
+    ws = students_workspace(tmp_path / "ws")
+    raw = ws / "data" / "raw"
+    for kind in ("sessions", "incidents", "contacts", "targets"):
+        write_template(kind, raw / f"{kind}.xlsx", ws, today=date(2026, 2, 2))
+        fill(raw / f"{kind}.xlsx", 6)
+    first = run_ingest(ws)
+    assert first.exit_code == 0, first.rejected
+    # ratings list the targets just stored ("T1 – S0001: ..."), so their template is made after
+    write_template("ratings", raw / "ratings.xlsx", ws, today=date(2026, 2, 2))
+    header = [c.value for c in load_workbook(raw / "ratings.xlsx").worksheets[0][1]]
+    assert dropdowns(raw / "ratings.xlsx")[header.index("Target") + 1][0].startswith("T1 – S0001: ")
+    fill(raw / "ratings.xlsx", 6)
+    result = run_ingest(ws)
+    assert result.exit_code == 0, result.rejected
+    counts = {f.path: (f.accepted, f.rejected, f.skipped) for f in result.files}
+    assert counts == {"sessions.xlsx": (6, 0, 1), "incidents.xlsx": (6, 0, 1), "contacts.xlsx": (6, 0, 1),
+                      "targets.xlsx": (6, 0, 1), "ratings.xlsx": (6, 0, 1), "students.csv": (3, 0, 0)}
+    assert len(read_table(ws, "target_ratings")) == 6
+    assert set(read_table(ws, "target_ratings")["target_id"]) == {f"T{k}" for k in range(1, 7)}
+    incidents = read_table(ws, "incidents")
+    assert sorted(incidents["occurred_at"].dt.hour) == [9, 10, 11, 12, 13, 14]  # the time of day is kept
+
+
+def test_without_the_mark_row_2_is_an_entry(tmp_path):
+    # The example is known by the workbook's hidden name, not by its values: the same workbook without the
+    # name stores row 2 like any other row.
+    ws = students_workspace(tmp_path / "ws")
+    out = ws / "data" / "raw" / "log.xlsx"
+    write_template("sessions", out, ws, today=date(2026, 2, 2))
+    wb = load_workbook(out)
+    del wb.worksheets[0].defined_names[EXAMPLE_NAME]
+    wb.save(out)
+    assert example_rows(out) == {}
+    entry = next(f for f in run_ingest(ws).files if f.path == "log.xlsx")
+    assert (entry.rows_read, entry.accepted, entry.skipped) == (1, 1, 0)
+
+
+def test_example_mark_read_from_each_sheet_that_has_one(tmp_path):
+    # Excel copies a sheet's own names with the sheet: a copied sheet's example is marked too.
+    wb = build_template("sessions", load_settings(None), example_day=date(2026, 2, 2))
+    copy = wb.copy_worksheet(wb.worksheets[0])
+    copy.title = "Week 2"
+    from openpyxl.workbook.defined_name import DefinedName
+
+    copy.defined_names[EXAMPLE_NAME] = DefinedName(EXAMPLE_NAME, attr_text="'Week 2'!$A$2:$O$2", hidden=True)
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    assert example_rows(path) == {"Sessions": {2}, "Week 2": {2}}
+    with zipfile.ZipFile(path) as z:
+        assert b'localSheetId="0"' in z.read("xl/workbook.xml")
+
+
+# ------------------------------------------------------------------------------------------------ the command
+
+def test_command_writes_the_workbook_and_refuses_mistakes_with_exit_2(tmp_path):
+    ws = students_workspace(tmp_path / "ws")
+    ok = kwa("template", "sessions", "--out", str(tmp_path / "log.xlsx"), "--workspace", str(ws))
+    assert ok.returncode == 0, ok.stderr
+    assert "3 pupils" in ok.stdout and (tmp_path / "log.xlsx").exists()
+    unknown = kwa("template", "behaviour", "--out", str(tmp_path / "x.xlsx"))
+    assert unknown.returncode == 2 and "sessions, incidents, contacts, targets, ratings" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    unwritable = kwa("template", "sessions", "--out", str(blocked / "log.xlsx"))
+    assert unwritable.returncode == 2 and "cannot be written" in unwritable.stderr
+    assert "Traceback" not in unwritable.stderr
+    not_xlsx = kwa("template", "sessions", "--out", str(tmp_path / "log.csv"))
+    assert not_xlsx.returncode == 2 and ".xlsx" in not_xlsx.stderr
