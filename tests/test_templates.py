@@ -231,6 +231,7 @@ def test_every_kind_filled_from_its_dropdowns_ingests_with_zero_rejections(tmp_p
     result = run_ingest(ws)
     assert result.exit_code == 0, result.rejected
     counts = {f.path: (f.accepted, f.rejected, f.skipped) for f in result.files}
+    assert len(counts) == len(result.files)  # one part per file: the Instructions and Lists sheets are not read
     assert counts == {"sessions.xlsx": (6, 0, 1), "incidents.xlsx": (6, 0, 1), "contacts.xlsx": (6, 0, 1),
                       "targets.xlsx": (6, 0, 1), "ratings.xlsx": (6, 0, 1), "students.csv": (3, 0, 0)}
     assert len(read_table(ws, "target_ratings")) == 6
@@ -253,19 +254,50 @@ def test_without_the_mark_row_2_is_an_entry(tmp_path):
     assert (entry.rows_read, entry.accepted, entry.skipped) == (1, 1, 0)
 
 
-def test_example_mark_read_from_each_sheet_that_has_one(tmp_path):
-    # Excel copies a sheet's own names with the sheet: a copied sheet's example is marked too.
-    wb = build_template("sessions", load_settings(None), example_day=date(2026, 2, 2))
+def test_several_sheets_of_one_kind_are_read_as_one_table_each_sheet_counted(tmp_path):
+    # A key worker keeps one sheet a week: Excel copies a sheet's own names with the sheet, so each copy's
+    # example row carries the mark (done here by hand, as openpyxl's copy does not copy names).
+    ws = students_workspace(tmp_path / "ws")
+    path = ws / "data" / "raw" / "log.xlsx"
+    write_template("sessions", path, ws, today=date(2026, 2, 2))
+    fill(path, 4)
+    wb = load_workbook(path)
     copy = wb.copy_worksheet(wb.worksheets[0])
     copy.title = "Week 2"
     from openpyxl.workbook.defined_name import DefinedName
 
     copy.defined_names[EXAMPLE_NAME] = DefinedName(EXAMPLE_NAME, attr_text="'Week 2'!$A$2:$O$2", hidden=True)
-    path = tmp_path / "two.xlsx"
+    for r in range(3, 7):  # a different week: different dates
+        copy.cell(r, 2, date(2026, 2, 9))
     wb.save(path)
+    fill(path, 2, start_row=7, day=date(2026, 2, 10), sheet="Week 2")
     assert example_rows(path) == {"Sessions": {2}, "Week 2": {2}}
     with zipfile.ZipFile(path) as z:
         assert b'localSheetId="0"' in z.read("xl/workbook.xml")
+    result = run_ingest(ws)
+    assert result.exit_code == 0, result.rejected
+    summary = json.loads((ws / "data" / "processed" / "ingest_summary.json").read_text())
+    sheets = {f["sheet"]: (f["rows_read"], f["accepted"], f["skipped"]) for f in summary["files"]
+              if f["path"] == "log.xlsx"}
+    assert sheets == {"Sessions": (5, 4, 1), "Week 2": (7, 6, 1)}
+    assert len(read_table(ws, "sessions")) == 10
+
+
+def test_the_instructions_and_lists_sheets_are_never_read_as_records(tmp_path):
+    # Even when someone types a header-like row on the Instructions sheet, its hidden mark keeps it out.
+    ws = students_workspace(tmp_path / "ws")
+    path = ws / "data" / "raw" / "log.xlsx"
+    write_template("sessions", path, ws)
+    wb = load_workbook(path)
+    notes = wb["Instructions"]
+    notes.insert_rows(1, 2)
+    notes["A1"], notes["B1"], notes["A2"], notes["B2"] = "student_id", "display_name", "S0009", "Not A Pupil"
+    wb.save(path)
+    result = run_ingest(ws)
+    assert [(f.path, f.sheet, f.table) for f in result.files if f.path == "log.xlsx"] == [("log.xlsx", "Sessions",
+                                                                                          "sessions")]
+    assert "S0009" not in set(read_table(ws, "students")["student_id"])
+    assert any("'Instructions'" in w and "not read" in w for f in result.files for w in f.warnings)
 
 
 # ------------------------------------------------------------------------------------------------ the command

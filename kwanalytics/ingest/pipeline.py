@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ from kwanalytics.errors import KwaError, WorkspaceError
 from kwanalytics.ingest.parsing import map_distinct, parse_column
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
 from kwanalytics.ingest.readers import EXCEL_ERRORS, RawExport, UnreadableFile, read_parts
-from kwanalytics.ingest.template_marks import EXAMPLE_REASON, example_rows
+from kwanalytics.ingest.template_marks import EXAMPLE_REASON, NOT_DATA_REASON, Marks, read_marks
 from kwanalytics.safety import to_safe_csv
 from kwanalytics.ingest.risk_assessments import community_sessions_without_ra
 from kwanalytics.settings import fold, load_settings
@@ -231,6 +230,12 @@ def _excel_errors(original: pd.DataFrame, problems: Problems) -> dict[int, np.nd
     return out
 
 
+def listed_id(entry: str) -> str:
+    """The id of an entry picked from a template's list, "S0001 – Callum Stevens" -> "S0001" (the text as it is
+    when it has no " – ")."""
+    return str(entry).split(" – ", 1)[0].strip()
+
+
 def _unique_names(header: list[str]) -> list[str]:
     seen, out = {}, []
     for i, h in enumerate(header):
@@ -311,7 +316,6 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {path: pool.submit(read, path) for path in sorted(files, key=_read_cost, reverse=True)}
         reads = [futures[path].result() for path in files]
-    examples = cache(example_rows)  # read once per workbook, not once per sheet
     for path, parts in zip(files, reads):
         rel = str(path.relative_to(root))
         if isinstance(parts, UnreadableFile):
@@ -320,6 +324,15 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
             if path in lock_notes:
                 result.warnings.append(lock_notes.pop(path))
             continue
+        marks = read_marks(path) if path.suffix.lower() == ".xlsx" else Marks()
+        instructions = [p.sheet for p in parts if p.sheet in marks.not_data]
+        if instructions:  # a template's Instructions and Lists sheets are never records, whatever they say
+            parts = [p for p in parts if p.sheet not in marks.not_data]
+            note = "sheet(s) " + ", ".join(f"'{s}'" for s in instructions) + f" not read: {NOT_DATA_REASON}"
+            if parts:
+                parts[0].notes.append(note)
+            else:
+                results.append(FileResult(rel, warnings=[note]))
         for export in parts:
             result = FileResult(rel, sheet=export.sheet, read_as=export.read_as, sha256=export.sha256)
             results.append(result)
@@ -340,7 +353,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
             result.table, result.profile = rec.mapping.table, rec.mapping.profile
             result.header_row = export.header_row
             if export.sheet is not None:  # a template's example row, known from the workbook, not from its values
-                export.set_aside(examples(path).get(export.sheet, ()), EXAMPLE_REASON)
+                export.set_aside(marks.examples.get(export.sheet, ()), EXAMPLE_REASON)
             result.rows_read = export.rows_read
             for f in export.furniture:
                 result.skip(f.reason, 1)

@@ -22,7 +22,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kwanalytics.errors import InputError
-from kwanalytics.ingest.template_marks import EXAMPLE_NAME
+from kwanalytics.ingest.template_marks import EXAMPLE_NAME, NOT_DATA_NAME
 from kwanalytics.safety import neutralise_formula
 from kwanalytics.schema.profiles import load_profiles
 from kwanalytics.settings import Settings
@@ -129,6 +129,9 @@ def build_template(kind_name: str, settings: Settings, students: pd.DataFrame | 
     sheet.defined_names[EXAMPLE_NAME] = DefinedName(
         EXAMPLE_NAME, attr_text=f"{quote_sheetname(sheet.title)}!$A$2:${last}$2", hidden=True,
         comment="kwanalytics: this row is the template's example and is never stored")
+    for other in (instructions, lists_sheet):  # ingest reads every sheet whose header fits a table: not these
+        other.defined_names[NOT_DATA_NAME] = DefinedName(NOT_DATA_NAME, attr_text=f"{quote_sheetname(other.title)}!$A$1",
+                                                         hidden=True, comment="kwanalytics: not entries")
     wb.custom_doc_props.append(StringProperty(name="kwanalytics template", value=kind.name))
     wb.properties.creator = "kwanalytics"
     wb.properties.title = f"kwanalytics {kind.name} template"
@@ -237,10 +240,10 @@ def _write_instructions(sheet, kind: Kind, cols, lists: dict[str, list[str]]) ->
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     r = len(lines) + 1
     for label, col in cols:
-        sheet.cell(r, 1, label).font = Font(bold=True)
         needs = prompt(kind.table, col) or "Free text."
-        sheet.cell(r + 1, 1, needs + (" Required." if col.required else "")).alignment = Alignment(wrap_text=True)
-        r += 2
+        sheet.cell(r, 1, f"{label}: {needs}" + (" Required." if col.required else "")).alignment = \
+            Alignment(wrap_text=True)
+        r += 1
     sheet.column_dimensions["A"].width = 110
 
 
