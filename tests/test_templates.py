@@ -166,11 +166,13 @@ def test_a_workspace_vocabulary_changes_the_dropdown(tmp_path):
     ws = students_workspace(tmp_path / "ws")
     (ws / "schemas").mkdir()
     (ws / "schemas" / "vocabularies.yaml").write_text(
-        "activities:\n  values:\n    Climbing wall: [Climbing]\n    Pottery: []\n")
+        "activities:\n  pinned: false\n  values:\n    Climbing wall: [Climbing]\n    Pottery: []\n")
     out = tmp_path / "s.xlsx"
     write_template("sessions", out, ws)
     header = [c.value for c in load_workbook(out).worksheets[0][1]]
-    assert dropdowns(out)[header.index("Activity") + 1] == ["Climbing wall", "Pottery"]
+    shipped = list(load_settings(None).vocabularies["activities"].values)
+    # a workspace's vocabulary adds to the shipped one
+    assert dropdowns(out)[header.index("Activity") + 1] == shipped + ["Climbing wall", "Pottery"]
 
 
 # ------------------------------------------------------------------------------------------------ ingest
