@@ -45,16 +45,23 @@ def chart_divs(dom: str) -> list[str]:
     return [dom[s:e] for s, e in zip(starts, starts[1:] + [len(dom)])]
 
 
+#: Issue 17: a pupil pack at most 1.5 MiB, the cohort and patterns reports at most 2 MiB (each one file).
+MIB = 2**20
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (`make browser`)")
-@pytest.mark.parametrize("report, min_charts", [("students/S001.html", 5), ("cohort.html", 2),
-                                                ("patterns.html", PATTERN_CHARTS)])
-def test_charts_drawn_offline(rendered_reports, report, min_charts):
+@pytest.mark.parametrize("report, min_charts, max_bytes", [("students/S001.html", 5, 1.5 * MIB),
+                                                           ("cohort.html", 2, 2 * MIB),
+                                                           ("patterns.html", PATTERN_CHARTS, 2 * MIB)])
+def test_charts_drawn_offline(rendered_reports, report, min_charts, max_bytes):
     ws, failures = rendered_reports
     assert failures == []
+    assert (ws / "reports" / report).stat().st_size <= max_bytes
     source = (ws / "reports" / report).read_text(encoding="utf-8")
     expected = source.count("Plotly.newPlot(")
     assert expected >= min_charts
     dom = dump_dom(ws / "reports" / report)
+    assert re.search(r'<html[^>]+data-kwa-charts="drawn"', dom), "plotly.js was not unpacked and run"
     charts = chart_divs(dom)
     assert len(charts) == expected
     for chart in charts:

@@ -41,6 +41,11 @@ def figure_html(fig: go.Figure) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})
 
 
+def traces(fig: go.Figure) -> str:
+    """The trace types a figure draws ("bar scatter"): the report page embeds only the plotly.js they need."""
+    return " ".join(sorted({str(t.type or "scatter") for t in fig.data}))
+
+
 def show(fig: go.Figure | None) -> None:
     """Display a figure so that both JupyterLab and the exported HTML draw it."""
     from IPython.display import display
@@ -48,7 +53,7 @@ def show(fig: go.Figure | None) -> None:
     if fig is None:
         return
     bundle = {"application/vnd.plotly.v1+json": json.loads(fig.to_json()),
-              "text/html": f'<div class="kwa-chart">{figure_html(fig)}</div>'}
+              "text/html": f'<div class="kwa-chart" data-kwa-traces="{traces(fig)}">{figure_html(fig)}</div>'}
     display(bundle, raw=True)
 
 

@@ -2,12 +2,12 @@
 
 Flow: notebooks/<kind>_report.ipynb --papermill parameters--> executed in one warm kernel (engine.WarmKernel)
 --nbconvert "basic" template, code hidden--> one page with our CSS and plotly.js embedded once in its head
+(the lightest partial bundle that draws its charts, gzipped: render/bundle.py)
 --> WORKSPACE/reports/... written atomically, owner-only.
 
 Why our own page around nbconvert's "basic" body rather than the "lab" template: the lab template links
 require.js and MathJax from a CDN; a pupil's report must open offline and fetch nothing. The page we write holds
-no http(s) script, link or src at all (tests/test_reports.py checks), and plotly.js comes from the installed
-plotly package (``plotly.offline.get_plotlyjs``).
+no http(s) script, link or src at all (tests/test_reports.py checks), and plotly.js is embedded in the page.
 """
 
 from __future__ import annotations
@@ -39,14 +39,6 @@ def notebook_path(kind: str) -> Path:
     return NOTEBOOKS / f"{kind}_report.ipynb"
 
 
-@functools.lru_cache(maxsize=1)
-def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    # "</script" inside the bundle would end our script element early; plotly.min.js has none, but be sure.
-    return get_plotlyjs().replace("</script", "<\\/script")
-
-
 def stylesheets() -> str:
     """Every .css file in render/assets, in name order (base.css first), inlined."""
     files = sorted(ASSETS.glob("*.css"), key=lambda p: (p.name != "base.css", p.name))
@@ -62,14 +54,16 @@ def _exporter():
 
 
 def page(body: str, title: str) -> str:
-    """A whole HTML page: CSS and plotly.js inline, nothing fetched from anywhere."""
+    """A whole HTML page: CSS and the plotly.js its charts need inline (render/bundle.py), nothing fetched."""
+    from kwanalytics.render.bundle import script
+
     return ("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
             "script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; "
             "font-src data:\">\n"
             f"<title>{escape(title)}</title>\n<style>\n{stylesheets()}\n</style>\n"
-            f"<script>{_plotly_js()}</script>\n</head>\n<body>\n<main class=\"kwa-report\">\n{body}\n"
+            f"{script(body)}</head>\n<body>\n<main class=\"kwa-report\">\n{body}\n"
             "</main>\n</body>\n</html>\n")
 
 
