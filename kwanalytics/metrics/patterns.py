@@ -32,6 +32,7 @@ from kwanalytics.ingest.parsing import map_distinct
 from kwanalytics.metrics.criteria import criteria_status
 from kwanalytics.metrics.roll import time_on_roll
 from kwanalytics.metrics.scan import densest_windows, scan_p_value
+from kwanalytics.metrics.trends import theil_sen_slope
 from kwanalytics.settings import fold
 
 COLUMNS = ["student_id", "pattern", "evidence", "first_seen", "last_seen", "incidents", "next_step", "p_value",
@@ -510,7 +511,7 @@ def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd
         trend_p[sid] = min(1.0, 2 * min(p_rate, p_sev))
         why = []
         if p_rate < 1:
-            slope = stats.theilslopes(y, x).slope
+            slope = theil_sen_slope(y, x)
             why.append(f"incidents rose from {before_w:.1f} to {after_w:.1f} a school week over the last {len(y)} "
                        f"school weeks (Mann-Kendall tau = {tau:.2f}; Theil-Sen slope {slope * 5:+.2f} a week per "
                        f"week)")

@@ -8,13 +8,12 @@ still compare spellings loosely (``settings.fold``) so that a frame built by han
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 
 from kwanalytics.ingest.parsing import map_distinct
 from kwanalytics.ingest.risk_assessments import COMMUNITY, community_sessions_without_ra
+from kwanalytics.metrics.trends import theil_sen_slope
 from kwanalytics.settings import Settings, fold, load_settings
 
 SUMMARY_COLUMNS = [
@@ -53,18 +52,10 @@ def _dates(series) -> pd.Series:
 
 
 def _theil_sen_per_10(y: np.ndarray) -> float:
-    """The Theil-Sen slope per 10 sessions: the median of the slopes between every pair of sessions, as
-    scipy.stats.theilslopes computes it, without its per-call overhead (one call per pupil adds up in a trust)."""
-    if len(y) < MIN_TREND_SESSIONS or np.all(y == y[0]):
-        return 0.0 if len(y) >= MIN_TREND_SESSIONS else np.nan
-    i, j = _pairs(len(y))
-    return float(np.median((y[j] - y[i]) / (j - i)) * 10)
-
-
-@lru_cache(maxsize=512)
-def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair i < j of n positions (pupils share their session counts, so each n is worked out once)."""
-    return np.triu_indices(n, 1)
+    """The Theil-Sen slope per 10 sessions (metrics/trends.py); NaN with too few sessions, 0 when flat."""
+    if len(y) < MIN_TREND_SESSIONS:
+        return np.nan
+    return theil_sen_slope(y) * 10
 
 
 def _engagement_trends(rated: pd.DataFrame) -> pd.Series:
