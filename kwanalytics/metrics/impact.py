@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from kwanalytics.calendar import SchoolCalendar
 from kwanalytics.metrics.effect_sizes import nap_tau_u_by_group, rate_ratio_ci, rate_ratios
 from kwanalytics.metrics.pooling import METHOD as POOLING_METHOD
-from kwanalytics.metrics.pooling import pool_log_ratios
+from kwanalytics.metrics.pooling import pool_log_ratios, pool_rate_ratios
 from kwanalytics.metrics.sessions import budget_lines
 from kwanalytics.settings import Settings
 
 __all__ = ["enrolment_impact", "programme_impact", "pooled_programmes", "programme_sessions", "rate_ratio_ci",
-           "records_start", "default_as_of", "comparison_group", "verdict"]
+           "records_start", "default_as_of", "comparison_group", "adjust_for_comparison", "pooled_pair", "verdict"]
 
 TOO_LITTLE = "too little data"
 FEWER = "clearly fewer incidents"
@@ -54,7 +55,7 @@ ENROLMENT_COLUMNS = [
     "intervention_engagement", "verdict", "interval_method", "dispersion", "log_rate_ratio", "log_rate_ratio_se",
     "non_school_day_incidents", "overlaps", "comparison_pupils", "comparison_rate_ratio", "adjusted_rate_ratio",
     "adjusted_ci_low", "adjusted_ci_high", "adjusted_log_rate_ratio", "adjusted_log_rate_ratio_se",
-    "adjusted_verdict",
+    "comparison_log_rate_ratio_se", "adjusted_verdict",
 ]
 PROGRAMME_COLUMNS = [
     "programme", "enrolments", "pupils", "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high",
@@ -435,17 +436,9 @@ def enrolment_impact(tables: dict, calendar: SchoolCalendar, settings: Settings,
                                "days": weeks["comparison_days"], "events": weeks["comparison_incidents"]})
     comp = rate_ratios(comp_weeks, CONFIDENCE).reindex(np.arange(n))
     out["comparison_pupils"] = comparison.on_roll_between(enr["b_lo"].to_numpy(), enr["e_idx"].to_numpy())
-    comp_rr = comp["rate_ratio"].to_numpy(float)
-    comp_ok = np.isfinite(comp_rr) & (comp_rr > 0)
-    comp_rr = np.where(comp_ok, comp_rr, np.nan)
-    widen = np.exp(_z() * comp["se"].to_numpy(float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["comparison_rate_ratio"] = comp_rr
-        out["adjusted_rate_ratio"] = out["rate_ratio"] / comp_rr
-        out["adjusted_ci_low"] = out["rate_ratio_ci_low"] / comp_rr / widen
-        out["adjusted_ci_high"] = out["rate_ratio_ci_high"] / comp_rr * widen
-        out["adjusted_log_rate_ratio"] = out["log_rate_ratio"] - np.log(comp_rr)
-        out["adjusted_log_rate_ratio_se"] = np.sqrt(out["log_rate_ratio_se"] ** 2 + comp["se"].to_numpy(float) ** 2)
+    adjusted = adjust_for_comparison(own, comp)
+    for col in adjusted:
+        out[col] = adjusted[col].to_numpy(float)
 
     if "severity" in inc:
         sev = _window_means(inc, "severity", n)
@@ -485,10 +478,39 @@ def enrolment_impact(tables: dict, calendar: SchoolCalendar, settings: Settings,
     return out[ENROLMENT_COLUMNS].sort_values(["student_id", "started_on", "enrolment_id"]).reset_index(drop=True)
 
 
-def _z() -> float:
-    from scipy import stats
+def adjust_for_comparison(own: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
+    """Difference in differences of log rates: each enrolment's rate ratio over the comparison group's over the
+    same school days. Both frames are :func:`kwanalytics.metrics.effect_sizes.rate_ratios` results, row for row.
 
-    return float(stats.norm.isf((1 - CONFIDENCE) / 2))
+    The interval is the enrolment's own divided by the comparison's ratio and widened by the comparison's 95%
+    margin: on the log scale each side's margin becomes the root of the sum of the two margins' squares (a
+    limit of 0 or infinity, from a window without incidents, is only divided by the comparison's ratio and its
+    margin). The log
+    ratio's standard error for pooling adds the two variances. A comparison ratio that is 0, infinite or missing
+    (no comparison pupils or no incidents among them) leaves the adjusted figures missing.
+    """
+    comp_rr = comparison["rate_ratio"].to_numpy(float)
+    comp_rr = np.where(np.isfinite(comp_rr) & (comp_rr > 0), comp_rr, np.nan)
+    comp_se = comparison["se"].to_numpy(float)
+    margin = float(stats.norm.isf((1 - CONFIDENCE) / 2)) * comp_se
+    rr = own["rate_ratio"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # The two margins on the log scale combine as the root of their squares; a limit of 0 or infinity stays.
+        log_rr = np.log(rr)
+        below = np.log(rr) - np.log(own["ci_low"].to_numpy(float))
+        above = np.log(own["ci_high"].to_numpy(float)) - np.log(rr)
+        low = np.where(np.isfinite(below) & np.isfinite(log_rr), np.exp(log_rr - np.sqrt(below**2 + margin**2)),
+                       own["ci_low"].to_numpy(float) / np.exp(margin))
+        high = np.where(np.isfinite(above) & np.isfinite(log_rr), np.exp(log_rr + np.sqrt(above**2 + margin**2)),
+                        own["ci_high"].to_numpy(float) * np.exp(margin))
+        return pd.DataFrame({
+            "comparison_rate_ratio": comp_rr,
+            "adjusted_rate_ratio": rr / comp_rr,
+            "adjusted_ci_low": low / comp_rr,
+            "adjusted_ci_high": high / comp_rr,
+            "adjusted_log_rate_ratio": own["log_rate_ratio"].to_numpy(float) - np.log(comp_rr),
+            "comparison_log_rate_ratio_se": comp_se,
+            "adjusted_log_rate_ratio_se": np.sqrt(own["se"].to_numpy(float) ** 2 + comp_se ** 2)})
 
 
 def programme_sessions(sessions: pd.DataFrame, interventions: pd.DataFrame, settings: Settings,
@@ -535,14 +557,36 @@ def programme_sessions(sessions: pd.DataFrame, interventions: pd.DataFrame, sett
     return out.drop_duplicates(["session_id", "programme"]).reset_index(drop=True)
 
 
+def pooled_pair(events_during, days_during, events_before, days_before, comparison_rate_ratio,
+                comparison_se) -> tuple[dict, dict]:
+    """The pooled log rate ratio of a set of enrolments, naive and adjusted for the comparison group
+    (:func:`kwanalytics.metrics.pooling.pool_rate_ratios`). The adjusted pool takes each enrolment's comparison
+    log ratio as an offset and adds the comparison's variance, averaged over the enrolments by their incidents
+    (their windows overlap, so the comparison's errors are shared rather than averaging out)."""
+    a = pd.to_numeric(pd.Series(events_during), errors="coerce").to_numpy(float)
+    b = pd.to_numeric(pd.Series(events_before), errors="coerce").to_numpy(float)
+    dt = pd.to_numeric(pd.Series(days_during), errors="coerce").to_numpy(float)
+    db = pd.to_numeric(pd.Series(days_before), errors="coerce").to_numpy(float)
+    comp = np.asarray(comparison_rate_ratio, dtype=float)
+    comp_var = np.asarray(comparison_se, dtype=float) ** 2
+    naive = pool_rate_ratios(a, dt, b, db, confidence=CONFIDENCE)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = np.log(comp)
+    used = np.isfinite(offset) & np.isfinite(comp_var) & (a + b > 0)
+    extra = float(np.average(comp_var[used], weights=(a + b)[used])) if used.any() else 0.0
+    adjusted = pool_rate_ratios(np.where(used, a, np.nan), dt, np.where(used, b, np.nan), db, offset=offset,
+                                extra_variance=extra, confidence=CONFIDENCE)
+    return naive, adjusted
+
+
 def pooled_programmes(enrolments: pd.DataFrame) -> pd.DataFrame:
     """Per programme: one pooled rate ratio with its 95% interval, naive and adjusted, from the enrolments.
 
-    ``enrolments`` is :func:`enrolment_impact`'s frame. Each enrolment's log rate ratio enters a random-effects
-    pool (:func:`kwanalytics.metrics.pooling.pool_log_ratios`) with its own standard error, including enrolments
-    with few incidents (wide, so they weigh little); only enrolments with no school days in a window are left
-    out. ``heterogeneity_i2`` (0..1) is the share of the spread between enrolments beyond chance, ``*_tau2`` its
-    variance on the log scale. ``comparison_pupils``: pupils in no programme on roll at some time between the
+    ``enrolments`` is :func:`enrolment_impact`'s frame. The estimate and interval are those of
+    :func:`pooled_pair`: every enrolment with an incident in either window enters, those with few incidents
+    weighing little; only enrolments with no incidents at all or no school days in a window carry no information.
+    ``heterogeneity_i2`` (0..1) is the share of the spread between enrolments' log rate ratios beyond chance and
+    ``heterogeneity_tau2`` its variance on the log scale (:func:`kwanalytics.metrics.pooling.pool_log_ratios`). ``comparison_pupils``: pupils in no programme on roll at some time between the
     the most any one enrolment had on roll in its windows (:func:`programme_impact`, given the calendar, counts
     those on roll at some time between the programme's first baseline day and its last window day). Several enrolments of one pupil enter as if independent. Columns: ``POOLED_COLUMNS``.
     """
@@ -550,16 +594,19 @@ def pooled_programmes(enrolments: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in POOLED_COLUMNS})
     rows = []
     for programme, g in enrolments.groupby("programme", sort=True):
-        naive = pool_log_ratios(g["log_rate_ratio"], g["log_rate_ratio_se"], CONFIDENCE)
-        adj = pool_log_ratios(g["adjusted_log_rate_ratio"], g["adjusted_log_rate_ratio_se"], CONFIDENCE)
+        naive, adj = pooled_pair(g["intervention_incidents"], g["intervention_school_days"], g["baseline_incidents"],
+                                 g["baseline_school_days"], g["comparison_rate_ratio"],
+                                 g["comparison_log_rate_ratio_se"])
+        spread = pool_log_ratios(g["log_rate_ratio"], g["log_rate_ratio_se"], CONFIDENCE)
+        spread_adj = pool_log_ratios(g["adjusted_log_rate_ratio"], g["adjusted_log_rate_ratio_se"], CONFIDENCE)
         rows.append({
             "programme": programme, "enrolments": len(g), "pupils": g["student_id"].nunique(),
             "rate_ratio": np.exp(naive["estimate"]), "rate_ratio_ci_low": np.exp(naive["ci_low"]),
             "rate_ratio_ci_high": np.exp(naive["ci_high"]), "adjusted_rate_ratio": np.exp(adj["estimate"]),
             "adjusted_ci_low": np.exp(adj["ci_low"]), "adjusted_ci_high": np.exp(adj["ci_high"]),
             "comparison_pupils": pd.to_numeric(g["comparison_pupils"], errors="coerce").max(),
-            "heterogeneity_i2": naive["i2"], "heterogeneity_tau2": naive["tau2"],
-            "adjusted_heterogeneity_i2": adj["i2"]})
+            "heterogeneity_i2": spread["i2"], "heterogeneity_tau2": spread["tau2"],
+            "adjusted_heterogeneity_i2": spread_adj["i2"]})
     out = pd.DataFrame(rows)
     out["enrolments"] = out["enrolments"].astype("Int64")
     out["pupils"] = out["pupils"].astype("Int64")
