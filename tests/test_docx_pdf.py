@@ -26,7 +26,7 @@ from kwanalytics.evidence import charts
 from kwanalytics.render import docpack
 from kwanalytics.errors import WorkspaceError
 from kwanalytics.render.pdf import print_pdf
-from kwanalytics.evidence.pupil import EvidencePack
+from kwanalytics.evidence.pupil import SECTIONS, EvidencePack
 
 HAVE_CHROMIUM = any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
 HAVE_PDFTOPPM = shutil.which("pdftoppm") is not None
@@ -204,8 +204,8 @@ def test_docx_has_every_section_heading_in_order(full_docx):
     pack, path = full_docx
     doc = Document(str(path))
     h1 = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    expected = ["Summary", "Targets and GAS progress per area", "Sessions", "Incidents and patterns",
-                "Interventions and their effect", "Contacts", "Budget"]
+    # one heading per section of pupil.SECTIONS, the list the HTML notebook also reads
+    expected = ["Summary", *(section.heading for section in SECTIONS)]
     assert h1[:len(expected)] == expected
     assert "What this can and cannot show" in h1  # the pack's notes
     title = [p.text for p in doc.paragraphs if p.style.name == "Title"]
@@ -273,9 +273,10 @@ def test_pupil_with_no_targets_and_no_incidents_gets_a_sensible_docx(tmp_path):
     text = "\n".join(p.text for p in doc.paragraphs)
     assert [p.text for p in doc.paragraphs if p.style.name == "Title"] == ["Evidence pack: Pupil S002"]
     for sentence in ("No targets are recorded for this pupil.", "No incidents were recorded in this period.",
-                     "No sessions were recorded in this period.", "No intervention ran in this period.",
+                     "No sessions were recorded in this period.", "No programme ran in this period.",
                      "No contacts were recorded in this period.", "No T-scores yet: no target has been rated."):
         assert sentence in text
+    assert all(section.empty in text for section in SECTIONS if section.key != "budget")
     assert len(doc.inline_shapes) == 0
     # weeks that all hold 0 incidents make a sentence (as in the HTML), not a table of zeros; the £0.00 budget
     # line is still a table
@@ -484,7 +485,7 @@ def test_real_evidence_packs_for_a_busy_and_an_empty_pupil(tmp_path):
     # the pupil with nothing recorded still gets every heading and plain sentences, no pictures
     assert len(docs["S002"].inline_shapes) == 0
     assert "No targets are recorded for this pupil." in texts["S002"]
-    assert "Incidents and patterns" in texts["S002"] and "Budget" in texts["S002"]
+    assert "Incidents per school week" in texts["S002"] and "Budget" in texts["S002"]
     # neither pack names the other pupil
     assert "Sam Other" not in texts["S001"] and "S002" not in texts["S001"]
     assert "Alex" not in texts["S002"] and "S001" not in texts["S002"]

@@ -71,3 +71,84 @@ def test_cohort_counts_the_school_days_of_the_data_not_of_every_term(settings, c
     # 20 incidents / (5 pupils x 10 school days)
     assert year["incidents_per_pupil_per_school_day"] == pytest.approx(0.4)
     assert year["incidents"] == 20
+
+
+# ------------------------------------------------------------------------------------------ the pupil pack
+
+def _place_school() -> dict:
+    """30 pupils whose incidents are mostly in classrooms, and S001: 8 of 10 in the toilets, one a week."""
+    places = ["Classroom", "Classroom", "Classroom", "Corridor", "Playground", "Dining hall", "Classroom", "Corridor",
+              "Classroom", "Toilets"]
+    days = pd.bdate_range("2025-09-08", "2025-12-12")
+    rows = []
+    for p in range(2, 32):
+        sid = f"S{p:03d}"
+        for k in range(10):
+            rows.append(incident(sid, f"{days[(p * 7 + k * 6) % len(days)]:%Y-%m-%d} 1{k % 5}:00", k,
+                                 location=places[k], period=f"Period {1 + (p + k) % 5}"))
+    for k in range(10):
+        rows.append(incident("S001", f"{days[k * 7]:%Y-%m-%d} 1{k % 5}:00", k,
+                             location="Toilets" if k < 8 else "Classroom", period=f"Period {1 + k % 5}"))
+    return school(students=pupils(31), incidents=rows)
+
+
+def test_a_pupil_on_the_watchlist_has_the_same_pattern_in_their_pack(settings, calendar):
+    from kwanalytics.evidence.pupil import evidence_pack
+    from kwanalytics.metrics.patterns import watchlist
+
+    tables = _place_school()
+    school_list = watchlist(tables["incidents"], calendar, settings, interventions=tables["interventions"])
+    mine = school_list.loc[school_list["student_id"] == "S001"]
+    assert "place" in set(mine["pattern"])  # against the school's mix of places, 8 of 10 in the toilets stands out
+    pack = evidence_pack(tables, settings, "S001", calendar=calendar)
+    shown = pack.tables["patterns"]
+    assert set(shown["pattern"]) == set(mine["pattern"])
+    assert "No repeated pattern" not in " ".join(pack.summary)
+    # the same figures as the patterns report: the plain words in the pack, the statistics in the technical note
+    place = mine.loc[mine["pattern"] == "place"].iloc[0]
+    technical = pack.tables["technical"]
+    assert place["p_value"] in set(technical["p_value"])
+    assert place["evidence"] in set(technical["detail"])
+
+
+def _sessions(sid: str, spec: list[tuple[str, int, int]]) -> list[dict]:
+    rows, k = [], 0
+    days = pd.bdate_range("2025-09-08", "2026-03-27")
+    for activity, minutes, n in spec:
+        for _ in range(n):
+            rows.append({"session_id": f"SE{k}", "student_id": sid, "date": days[k % len(days)],
+                         "duration_minutes": minutes, "activity": activity, "setting": "on-site",
+                         "format": "one-to-one", "engagement": 3, "cost_gbp": 10.0})
+            k += 1
+    return rows
+
+
+def test_hours_are_rounded_once_so_rows_add_up_to_the_total(settings, calendar):
+    from kwanalytics.evidence.display import display_frame
+    from kwanalytics.evidence.pupil import evidence_pack
+
+    # Cooking 43 x 15 min = 10.75 h; Check-in 39 x 75 min = 48.75 h; 59.5 h in all
+    tables = school(students=pupils(1), sessions=_sessions("S001", [("Cooking", 15, 43), ("Check-in", 75, 39)]))
+    pack = evidence_pack(tables, settings, "S001", calendar=calendar)
+    shown = display_frame(pack.tables["activities"])
+    assert sorted(shown["Hours"]) == ["10.75", "48.75"]
+    total = pack.tables["sessions"].set_index("measure").loc["Hours in total", "value"]
+    assert total == "59.50"
+    assert sum(float(h) for h in shown["Hours"]) == float(total)
+    assert "(59.50 hours" in " ".join(pack.summary)
+
+
+def test_physical_interventions_are_counted_and_restorative_lists_conversations(settings, calendar):
+    from kwanalytics.evidence.pupil import evidence_pack
+
+    days = pd.bdate_range("2025-09-08", "2025-12-12")
+    rows = [incident("S001", f"{days[k * 3]:%Y-%m-%d} 10:00", k, physical_intervention=k < 11,
+                     restorative_conversation=k in (0, 12), consequence="Detention", notes=f"Note {k}")
+            for k in range(15)]
+    pack = evidence_pack(school(students=pupils(1), incidents=rows), settings, "S001", calendar=calendar)
+    assert len(pack.tables["physical"]) == 11
+    assert "Staff used physical intervention 11 times." in " ".join(pack.summary)
+    restorative = pack.tables["restorative"]
+    assert len(restorative) == 2 and list(restorative["notes"]) == ["Note 0", "Note 12"]
+    assert "Detention" not in restorative.to_string()  # a sanction is not a restorative conversation
+    assert len(pack.tables["incident_log"]) == 15  # the appendix keeps every incident, sanctions included

@@ -32,99 +32,18 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from kwanalytics.errors import WorkspaceError
+from kwanalytics.evidence.pupil import COMMENTS, EMPTY_SENTENCES, HOW_TO_READ, SECTIONS, shows_nothing
+from kwanalytics.evidence.pupil import HEADINGS as TABLE_TITLES
 from kwanalytics.store import atomic_write
 
 # ----------------------------------------------------------------------------------------------- layout
 
-
-
-@dataclass(frozen=True)
-class Section:
-    """One heading of the pack: which of the pack's tables and charts stand under it."""
-
-    title: str
-    tables: tuple[str, ...]
-    #: a chart whose key contains one of these words goes under this heading
-    chart_words: tuple[str, ...]
-    intro: str
-
-
-SECTIONS: tuple[Section, ...] = (
-    Section("Summary", (), (), ""),
-    Section("Targets and GAS progress per area", ("targets", "tscores"), ("target", "gas", "tscore", "area"),
-            "Each target from the EHCP or ILP is rated from -2 (much less than expected) to +2 (much more than "
-            "expected); 0 means the expected outcome was reached. The GAS T-score combines the targets of an "
-            "area: 50 is the expected level, above 50 is better than expected."),
-    Section("Sessions", ("sessions", "activities"), ("session", "activit", "engagement", "hours"),
-            "Key-worker sessions: how many, how long, on site or out in the community, and how engaged the "
-            "pupil was (1 = not at all, 5 = fully)."),
-    Section("Incidents and patterns", ("incidents_weekly", "patterns"),
-            ("incident", "pattern", "behaviour", "hotspot", "weekly"),
-            "Behaviour incidents recorded by the school, counted per school week (holidays are left out), and "
-            "any pattern that repeats: a time of day, a place, a trigger or an escalation."),
-    Section("Interventions and their effect", ("interventions", "restorative"),
-            ("intervention", "restorative", "impact", "enrol", "programme"),
-            "Programmes the pupil took part in, comparing the weeks before with the weeks during. These are "
-            "estimates from one pupil's records with no comparison group: read them as signs, not proof."),
-    Section("Contacts", ("contacts",), ("contact",),
-            "Contacts with home and with other agencies."),
-    Section("Budget", ("budget",), ("budget", "cost", "spend"),
-            "Money set aside for this pupil and what has been spent so far."),
-)
-
-#: Headings for the pack's tables (the HTML report uses the same words).
-TABLE_TITLES = {
-    "targets": "Targets",
-    "tscores": "GAS T-scores per term and area",
-    "sessions": "Sessions",
-    "activities": "Activities",
-    "incidents_weekly": "Incidents per school week",
-    "patterns": "Patterns",
-    "interventions": "Interventions",
-    "restorative": "Restorative conversations",
-    "contacts": "Contacts",
-    "budget": "Budget",
-}
-
-#: What to say when a table has no rows: a pack with no incidents or no targets is still a sensible pack.
-#: The same words as notebooks/student_report.ipynb, so the HTML, PDF and Word packs read alike.
-EMPTY_SENTENCES = {
-    "targets": "No targets are recorded for this pupil.",
-    "tscores": "No T-scores yet: no target has been rated.",
-    "sessions": "No sessions were recorded in this period.",
-    "activities": "No activities were recorded.",
-    "incidents_weekly": "No incidents were recorded in this period.",
-    "patterns": "No repeated pattern was found.",
-    "interventions": "No intervention ran in this period.",
-    "restorative": "No restorative conversation was recorded in this period.",
-    "contacts": "No contacts were recorded in this period.",
-    "budget": "No budget or cost is recorded for this pupil.",
-}
+# The pack's sections, headings and empty sentences (pupil.SECTIONS): one list, shared with the HTML notebook.
 
 
 def _is_empty(key: str, frame: pd.DataFrame) -> bool:
-    """No rows, or (incidents per week) only weeks with no incident: then a sentence says so, as in the HTML."""
-    if len(frame) == 0:
-        return True
-    if key == "incidents_weekly" and "incidents" in frame:
-        return not pd.to_numeric(frame["incidents"], errors="coerce").fillna(0).any()
-    return False
+    return shows_nothing(key, frame)
 
-
-HOW_TO_READ = (
-    "How to read this",
-    [
-        "This pack brings together the school's records for the period shown above: targets and how they are "
-        "going, key-worker sessions, behaviour incidents, the programmes your child took part in, contacts with "
-        "home, and money spent.",
-        "Targets are scored from -2 to +2. 0 means the target was met as expected; +1 and +2 mean better than "
-        "expected; -1 and -2 mean not yet. Incidents are counted per school week, so holidays do not look like "
-        "good weeks.",
-        "Numbers from one pupil are small. A change can come from many things, not only from what the school "
-        "did. Please ask the key worker about anything that is unclear, and add your own views: this document "
-        "can be edited.",
-    ],
-)
 
 PAGE_WIDTH_CM = 21.0  # A4
 PAGE_HEIGHT_CM = 29.7
@@ -252,14 +171,6 @@ def _figure_title(fig, key: str) -> str:
     except AttributeError:
         text = None
     return text or header_text(key)
-
-
-def _section_of_chart(key: str) -> str:
-    low = key.lower()
-    for section in SECTIONS:
-        if low in section.tables or any(word in low for word in section.chart_words):
-            return section.title
-    return "More charts"
 
 
 # ----------------------------------------------------------------------------------------------- docx bits
@@ -434,10 +345,6 @@ def build_document(pack, images: dict[str, bytes | None] | None = None):
         doc.add_paragraph(xml_safe(f"School days counted from: {pack.calendar_source}."))
     _how_to_read_box(doc)
 
-    charts_by_section: dict[str, list[str]] = {}
-    for key in figures:
-        charts_by_section.setdefault(_section_of_chart(key), []).append(key)
-
     notes = [str(n) for n in (getattr(pack, "notes", None) or []) if str(n).strip()]
 
     def empty_sentence(key: str) -> str:
@@ -446,32 +353,32 @@ def build_document(pack, images: dict[str, bytes | None] | None = None):
         failed = [n for n in notes if n.startswith(f"The {key.replace('_', ' ')} section could not be prepared")]
         return xml_safe(failed[0]) if failed else EMPTY_SENTENCES.get(key, "Nothing was recorded in this period.")
 
+    doc.add_heading("Summary", level=1)
+    sentences = [s for s in (pack.summary or []) if str(s).strip()]
+    if not sentences:
+        doc.add_paragraph("There are no records for this pupil in this period.")
+    for sentence in sentences:
+        doc.add_paragraph(xml_safe(sentence), style="List Bullet")
+
+    drawn = set()
     for sec in SECTIONS:
-        doc.add_heading(sec.title, level=1)
-        if sec.title == "Summary":
-            sentences = [s for s in (pack.summary or []) if str(s).strip()]
-            if not sentences:
-                doc.add_paragraph("There are no records for this pupil in this period.")
-            for sentence in sentences:
-                doc.add_paragraph(xml_safe(sentence), style="List Bullet")
-        else:
+        doc.add_heading(sec.heading, level=1)
+        if sec.intro:
             doc.add_paragraph(sec.intro).paragraph_format.keep_with_next = True
-        for key in charts_by_section.get(sec.title, []):
-            _add_chart(doc, key, figures[key], images.get(key))
-        for key in sec.tables:
-            frame = tables.get(key)
-            if frame is None:
-                continue
-            doc.add_heading(TABLE_TITLES.get(key, header_text(key)), level=2)
-            if _is_empty(key, frame):
-                doc.add_paragraph(empty_sentence(key))
-            else:
-                _add_frame(doc, frame)
+        for key in sec.charts:
+            if key in figures:
+                _add_chart(doc, key, figures[key], images.get(key))
+                drawn.add(key)
+        frame = tables.get(sec.key)
+        if frame is None or _is_empty(sec.key, frame):
+            doc.add_paragraph(empty_sentence(sec.key))
+        else:
+            _add_frame(doc, frame)
 
     # Tables or charts the pack holds beyond the known sections are not dropped.
-    known = {k for sec in SECTIONS for k in sec.tables}
+    known = {sec.key for sec in SECTIONS}
     extra_tables = [k for k in tables if k not in known]
-    extra_charts = charts_by_section.get("More charts", [])
+    extra_charts = [k for k in figures if k not in drawn]
     if extra_tables or extra_charts:
         doc.add_heading("More", level=1)
         for key in extra_charts:
@@ -489,8 +396,8 @@ def build_document(pack, images: dict[str, bytes | None] | None = None):
         for note in notes:
             doc.add_paragraph(xml_safe(note), style="List Bullet")
 
-    doc.add_heading("Comments from home and school", level=1)
-    doc.add_paragraph("(Space for the pupil's, family's and staff's own words before the review meeting.)")
+    doc.add_heading(COMMENTS[0], level=1)
+    doc.add_paragraph(COMMENTS[1])
     return doc
 
 
