@@ -140,6 +140,20 @@ class RiskAssessments(Strict):
     months_current_without_review_date: Positive
 
 
+class PackTrend(Strict):
+    fewer_below: Annotated[float, Field(gt=0)]
+    more_above: Annotated[float, Field(gt=0)]
+    min_weeks_each_half: Positive
+
+
+class PupilPack(Strict):
+    trend: PackTrend
+
+
+class Outcomes(Strict):
+    targets_met: list[str]
+
+
 class SchoolSettings(Strict):
     """schemas/settings.yaml."""
 
@@ -149,6 +163,8 @@ class SchoolSettings(Strict):
     patterns: Patterns
     programmes: dict[str, ProgrammeCriteria]
     risk_assessments: RiskAssessments
+    pupil_pack: PupilPack
+    outcomes: Outcomes
 
 
 class VocabularySpec(Strict):

@@ -97,7 +97,8 @@ def test_a_pupil_on_the_watchlist_has_the_same_pattern_in_their_pack(settings, c
     from kwanalytics.metrics.patterns import watchlist
 
     tables = _place_school()
-    school_list = watchlist(tables["incidents"], calendar, settings, interventions=tables["interventions"])
+    school_list = watchlist(tables["incidents"], tables["students"], tables["sessions"], calendar, settings,
+                            interventions=tables["interventions"])
     mine = school_list.loc[school_list["student_id"] == "S001"]
     assert "place" in set(mine["pattern"])  # against the school's mix of places, 8 of 10 in the toilets stands out
     pack = evidence_pack(tables, settings, "S001", calendar=calendar)

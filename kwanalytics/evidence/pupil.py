@@ -412,19 +412,19 @@ def _incidents(ctx: _Context) -> pd.DataFrame:
     return ctx.window("incidents", "occurred_at")
 
 
-def half_period_trend(weekly: pd.DataFrame, trend: dict) -> str:
+def half_period_trend(weekly: pd.DataFrame, trend) -> str:
     """A sentence comparing the incident rate per school day of the period's second half with its first half:
     "less frequent" below ``fewer_below`` times the first half's rate, "more frequent" above ``more_above``
     times it, nothing in between or with fewer than ``min_weeks_each_half`` school weeks in each half
     (settings.yaml ``pupil_pack.trend``)."""
     half = len(weekly) // 2
-    if half < int(trend["min_weeks_each_half"]):
+    if half < trend.min_weeks_each_half:
         return ""
     first = weekly["incidents"].iloc[:half].sum() / max(1, weekly["school_days"].iloc[:half].sum())
     second = weekly["incidents"].iloc[half:].sum() / max(1, weekly["school_days"].iloc[half:].sum())
-    if first > 0 and second < float(trend["fewer_below"]) * first:
+    if first > 0 and second < trend.fewer_below * first:
         return " Incidents were less frequent in the second half of the period than in the first."
-    if second > float(trend["more_above"]) * max(first, 1e-9):
+    if second > trend.more_above * max(first, 1e-9):
         return " Incidents were more frequent in the second half of the period than in the first."
     return ""
 
@@ -445,7 +445,7 @@ def _incidents_section(ctx: _Context) -> None:
     physical = int(incidents["physical_intervention"].fillna(False).astype(bool).sum())
     if physical:
         line += f" Staff used physical intervention {_plural(physical, 'time')}."
-    line += half_period_trend(weekly, ctx.settings.config["pupil_pack"]["trend"])
+    line += half_period_trend(weekly, ctx.settings.school.pupil_pack.trend)
     ctx.pack.summary.append(line)
 
 
