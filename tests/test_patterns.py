@@ -256,3 +256,70 @@ def test_chance_data_is_not_flagged_by_the_tests(seed):
     assert wl["student_id"].nunique() <= 0.015 * 600
     rule = wl[wl["p_value"].isna()]
     assert (rule["pattern"] == "escalation").all() and rule["evidence"].str.contains("safeguarding rule").all()
+
+
+# ------------------------------------------------------------------------------ since the last meeting (status)
+def _since_school():
+    rng = np.random.default_rng(9)
+    on_roll = pd.DataFrame({"student_id": ["C1", "T1", "Q1"], "admitted_on": [pd.Timestamp("2025-09-03")] * 3,
+                            "left_on": [pd.NaT] * 3})
+    # C1: a burst in July, two incidents before it; T1: Mondays in Period 1 all year, the last on 13/07/2026;
+    # Q1: Mondays in Period 1 too, but none since May.
+    rows = [incident("C1", d, "Dysregulation") for d in ("2025-10-08", "2026-03-11", "2026-07-06", "2026-07-06",
+                                                        "2026-07-07", "2026-07-07", "2026-07-08")]
+    mondays = [d for d in YEAR if d.weekday() == 0]
+    rows += [incident("T1", d, "Defiance", "Classroom", "Period 1") for d in mondays[::4][:9] + [mondays[-2]]]
+    rows += [incident("Q1", d, "Defiance", "Classroom", "Period 1") for d in mondays[1:32:3]]
+    return frame(rows + background(rng)), on_roll
+
+
+def test_since_marks_new_and_continuing_and_leaves_out_patterns_without_recent_incidents():
+    log, on_roll = _since_school()
+    full = watchlist(log, on_roll, None, CAL, SETTINGS, as_of="2026-07-21")
+    assert full["status"].isna().all()
+    assert {("C1", "cluster"), ("T1", "time"), ("Q1", "time")} <= set(zip(full.student_id, full.pattern))
+    view = watchlist(log, on_roll, None, CAL, SETTINGS, as_of="2026-07-21", since="2026-07-01")
+    status = dict(zip(zip(view.student_id, view.pattern), view.status))
+    assert status[("C1", "cluster")] == "new"
+    assert status[("T1", "time")] == "continuing"
+    assert ("Q1", "time") not in status  # no incident in that cell since 01/07/2026
+    assert (pd.to_datetime(view["last_seen"]) >= "2026-07-01").all()
+    assert len(view) == len(full[pd.to_datetime(full["last_seen"]) >= "2026-07-01"])
+
+
+def test_meeting_summary_counts_each_kind_and_puts_new_first():
+    from kwanalytics.evidence.patterns import kinds_since, last_meeting, pupils_by_kind
+
+    view = pd.DataFrame({"student_id": ["A", "A", "B", "C", "C"],
+                         "pattern": ["time", "cluster", "place", "time", "behaviour"],
+                         "status": ["continuing", "new", "continuing", "new", "new"]})
+    kinds = kinds_since(view).set_index("pattern")
+    assert list(kinds.index) == ["escalation", "cluster", "trigger", "behaviour", "time", "place"]
+    assert kinds.loc["time"].tolist() == [1, 1, 2] and kinds.loc["cluster"].tolist() == [1, 0, 1]
+    assert kinds["pupils"].sum() == len(view)
+    grid = pupils_by_kind(view)
+    assert grid["student_id"].tolist() == ["C", "A", "B"]
+    assert grid.set_index("student_id").loc["A", ["cluster", "time", "place"]].tolist() == ["new", "continuing", ""]
+    assert last_meeting("2026-07-21", SETTINGS) == pd.Timestamp("2026-07-14")
+
+
+def test_kwa_watchlist_since_keeps_the_contract_columns(tmp_path):
+    import io
+    import subprocess
+    import sys
+
+    from conftest import build_workspace
+
+    build_workspace(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "kwanalytics.cli", "watchlist", "--since", "01/03/2026", "--format",
+                           "csv", "-w", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out = pd.read_csv(io.StringIO(done.stdout))
+    assert list(out.columns) == ["student_id", "pattern", "evidence", "first_seen", "last_seen", "incidents",
+                                 "next_step", "p_value", "q_value", "status"]
+    assert set(out["status"]) <= {"new", "continuing"}
+    assert set(out["pattern"]) <= {"cluster", "time", "place", "behaviour", "trigger", "escalation"}
+    assert (pd.to_datetime(out["last_seen"]) >= "2026-03-01").all()
+    bad = subprocess.run([sys.executable, "-m", "kwanalytics.cli", "watchlist", "--since", "31/02/2026", "-w",
+                          str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--since" in bad.stderr + bad.stdout and "Traceback" not in bad.stderr

@@ -176,18 +176,29 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
     return out.finish()
 
 
-def patterns_sections(tables: dict, settings, calendar, as_of=None) -> Section:
-    """The watchlist with its evidence, hotspot heatmaps, escalations and entry/exit criteria."""
+def patterns_sections(tables: dict, settings, calendar, as_of=None, since=None) -> Section:
+    """The view since the last meeting (``since``, default ``patterns.meeting_every_days`` before ``as_of``), then
+    the watchlist with its evidence, hotspot heatmaps, escalations and entry/exit criteria."""
     out = Section()
     incidents = tables["incidents"]
     if as_of is not None:
         incidents = incidents.loc[pd.to_datetime(incidents["occurred_at"]) < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
 
     def watch():
+        from kwanalytics.evidence import patterns as meeting
         from kwanalytics.metrics.patterns import watchlist
 
-        w = watchlist(incidents, tables["students"], tables["sessions"], calendar, settings, as_of=as_of,
-                      interventions=tables["interventions"])
+        end = pd.Timestamp(as_of) if as_of is not None else pd.to_datetime(incidents["occurred_at"]).max()
+        start = pd.Timestamp(since) if since is not None else meeting.last_meeting(end, settings)
+        args = (incidents, tables["students"], tables["sessions"], calendar, settings)
+        w = watchlist(*args, as_of=as_of, interventions=tables["interventions"])
+        view = watchlist(*args, as_of=as_of, since=start, interventions=tables["interventions"])
+        status = view.set_index(["student_id", "pattern"])["status"]
+        w["status"] = pd.Series([status.get(k, pd.NA) for k in zip(w["student_id"], w["pattern"])], index=w.index,
+                                dtype="string")
+        out.tables["since_kinds"] = meeting.kinds_since(view)
+        out.tables["since_pupils"] = meeting.pupils_by_kind(view)
+        out.summary.append(meeting.since_sentence(view, w, start))
         out.tables["watchlist"] = w.loc[w["pattern"] != "escalation"].reset_index(drop=True)
         out.tables["escalations"] = w.loc[w["pattern"] == "escalation"].reset_index(drop=True)
         out.summary.append(f"{w['student_id'].nunique()} pupils show {len(w)} repeated patterns "

@@ -8,8 +8,8 @@ and the evidence tables name them (docs/design.md):
 - money: ``cost``, ``budget``, ``spend``, ``spent`` or ``gbp`` in the name (``cost_gbp``, ``cost_per_pupil``);
 - percentages held as 0-100: the name ends in ``_pct`` or ``percent``/``percentage``;
 - percentages held as a fraction 0-1: the name ends in ``share`` (shown times 100);
-- p-values (``p_value``, ``p``): 3 decimals, "< 0.001" below that (2 decimals would print 0.00 for a strong
-  pattern);
+- p-values (``p_value``, ``p``, and the watchlist's ``q_value``): 3 decimals, "< 0.001" below that (2 decimals
+  would print 0.00 for a strong pattern);
 - any other number with a fraction: 2 decimals; a whole-number column: a count.
 
 ``display_frame`` is used by the HTML tables (``table_html``), the Word tables (render/docpack.py) and the terminal
@@ -32,7 +32,7 @@ MISSING = "–"
 _MONEY = re.compile(r"(^|_)(cost|costs|budget|spend|spent|gbp)(_|$)")
 _PERCENT = re.compile(r"(_pct|percent|percentage)$")
 _SHARE = re.compile(r"(^|_)share$")
-_P_VALUE = re.compile(r"^(p|p_value|p_adjusted|p_value_adjusted)$")
+_P_VALUE = re.compile(r"^(p|p_value|q_value|p_adjusted|p_value_adjusted)$")
 
 #: Estimated characters of an A4 portrait line of table text (10 pt on 17 cm); a table wider than this is
 #: printed and written to Word on a landscape page. Page geometry, not a school's choice.

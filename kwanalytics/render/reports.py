@@ -85,6 +85,9 @@ def _parameters(workspace: Path, kind: str, student_id=None, since=None, until=N
     if kind == "student":
         params.update(student_id=str(student_id), since=None if since is None else str(pd.Timestamp(since).date()),
                       until=None if until is None else str(pd.Timestamp(until).date()))
+    elif kind == "patterns":  # since: the last meeting (the report opens with what is new since); until: as of
+        params.update(since=None if since is None else str(pd.Timestamp(since).date()),
+                      as_of=None if until is None else str(pd.Timestamp(until).date()))
     return params
 
 

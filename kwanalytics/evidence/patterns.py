@@ -1,0 +1,53 @@
+"""The patterns report's opening view for the weekly BEST meeting: what is new since the last one, on one screen.
+
+The watchlist (metrics/patterns.py) gives every pupil x pattern row; the meeting needs first who has a pattern with
+incidents since the last meeting and whether it is new, then the evidence. The period between meetings is
+``patterns.meeting_every_days`` in schemas/settings.yaml; ``kwa report patterns --since DATE`` names the last
+meeting's date instead.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kwanalytics.metrics.patterns import KINDS
+
+
+def last_meeting(as_of, settings) -> pd.Timestamp:
+    """The last meeting's date, ``patterns.meeting_every_days`` days before ``as_of`` (its incidents count as
+    since the meeting: it may have been in the morning)."""
+    days = int(settings.config["patterns"]["meeting_every_days"])
+    return pd.Timestamp(as_of).normalize() - pd.Timedelta(days=days)
+
+
+def kinds_since(view: pd.DataFrame) -> pd.DataFrame:
+    """Per pattern kind: pupils with it new since the meeting, continuing, and all (every kind, zeros included)."""
+    counts = (view.groupby(["pattern", "status"])["student_id"].nunique().unstack("status")
+              if len(view) else pd.DataFrame())
+    out = pd.DataFrame(index=pd.Index(KINDS, name="pattern"))
+    for status in ("new", "continuing"):
+        out[status] = counts[status].reindex(out.index).fillna(0).astype(int) if status in counts else 0
+    out["pupils"] = out["new"] + out["continuing"]
+    return out.reset_index()
+
+
+def pupils_by_kind(view: pd.DataFrame) -> pd.DataFrame:
+    """One row per pupil with a pattern since the meeting, one column per kind ("new", "continuing" or blank),
+    pupils with something new first, then those with the most kinds."""
+    if view.empty:
+        return pd.DataFrame(columns=["student_id", *KINDS])
+    grid = view.pivot_table(index="student_id", columns="pattern", values="status", aggfunc="first")
+    grid = grid.reindex(columns=list(KINDS)).astype("string").fillna("")
+    new = (grid == "new").sum(axis=1)
+    kinds = (grid != "").sum(axis=1)
+    order = pd.DataFrame({"new": new, "kinds": kinds}).sort_values(["new", "kinds"], ascending=False, kind="stable")
+    grid = grid.loc[order.index]
+    grid.columns.name = None
+    return grid.reset_index()
+
+
+def since_sentence(view: pd.DataFrame, full: pd.DataFrame, since: pd.Timestamp) -> str:
+    new = view.loc[view["status"] == "new", "student_id"].nunique()
+    return (f"Since {since:%d/%m/%Y}: {view['student_id'].nunique()} pupils have a pattern with incidents in that "
+            f"time, {new} of them with a pattern that is new; {full['student_id'].nunique()} pupils are on the "
+            f"whole watchlist ({len(full)} patterns).")
