@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from scipy.stats import kendalltau
 
 from kwanalytics.calendar import from_term_dates
+from kwanalytics.demo.workbook import SESSION_LOG
 from kwanalytics.demo.school import (ARBOR_INCIDENT_HEADER, ARBOR_INTERVENTION_HEADER, FILES, KIND_PER_60, planted_counts,
                               write_demo)
 from kwanalytics.settings import load_settings
@@ -72,8 +73,9 @@ def _incidents(ws) -> pd.DataFrame:
 def test_every_agreed_file_is_written_with_its_header_and_encoding(demo):
     ws, result = demo
     raw = ws / "data" / "raw"
-    assert sorted(p.name for p in raw.iterdir()) == sorted(name for name, _, _ in FILES.values())
-    assert set(result.files) == {raw / name for name, _, _ in FILES.values()} | {ws / "data" / "demo_truth.json"}
+    names = [name for name, _, _ in FILES.values()] + [SESSION_LOG]
+    assert sorted(p.name for p in raw.iterdir()) == sorted(names)
+    assert set(result.files) == {raw / name for name in names} | {ws / "data" / "demo_truth.json"}
     assert result.exit_code == 0
     for name, header in HEADERS.items():
         data = (raw / name).read_bytes()
@@ -99,7 +101,8 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     for fa, fb in zip(a.files, b.files):
         assert fa.read_bytes() == fb.read_bytes(), fa.name
     differ = [fa.name for fa, fc in zip(a.files, c.files) if fa.read_bytes() != fc.read_bytes()]
-    assert {"arbor_behaviour_incidents.csv", "sessions.csv", "targets.xlsx", "demo_truth.json"} <= set(differ)
+    assert {"arbor_behaviour_incidents.csv", "sessions.csv", "targets.xlsx", "demo_truth.json",
+            SESSION_LOG} <= set(differ)
 
 
 def test_dates_formats_and_school_days(demo):
@@ -370,3 +373,24 @@ def test_ratings_and_engagement_follow_the_planted_story(demo):
     late = sessions[sessions["when"] >= "2026-06-01"].groupby("kind")["e"].mean()
     assert late["improves"] - early["improves"] >= 1.0
     assert late["escalation"] < early["escalation"] - 0.5
+
+
+def test_the_session_log_is_the_template_filled_from_its_own_dropdowns(demo):
+    from kwanalytics.ingest.template_marks import example_rows
+
+    ws, result = demo
+    path = ws / "data" / "raw" / SESSION_LOG
+    assert example_rows(path) == {"Sessions": {2}}
+    wb = load_workbook(path)
+    sheet, lists = wb.worksheets[0], wb["Lists"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=3, values_only=True)]
+    assert len(rows) == result.truth["session_log"]["entries"] == 37
+    offered = {lists.cell(1, c).value: {lists.cell(r, c).value for r in range(2, lists.max_row + 1)} - {None}
+               for c in range(1, lists.max_column + 1)}
+    for label, list_name in (("Pupil", "Pupils"), ("Format", "session_formats"), ("Setting", "settings"),
+                             ("Activity", "activities")):
+        assert {r[label] for r in rows} <= offered[list_name], label
+    pupils = {r["Pupil"].split(" – ")[0] for r in rows}
+    assert pupils == set(result.truth["session_log"]["pupils"]) and len(pupils) == 4
+    assert all(CAL.is_school_day(pd.DatetimeIndex([pd.Timestamp(r["Date"]) for r in rows])))

@@ -47,6 +47,17 @@ def test_ingest_of_demo_loses_nothing_and_rejects_the_planted_mistakes(demo):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_the_demo_session_log_ingests_with_only_its_example_skipped(demo):
+    ws, _, truth = demo
+    summary = json.loads((ws / "data/processed/ingest_summary.json").read_text())
+    log = [f for f in summary["files"] if f["path"] == truth["session_log"]["file"]]
+    assert [(f["sheet"], f["profile"], f["rows_read"], f["accepted"], f["rejected"], f["skipped"]) for f in log] == [
+        ("Sessions", "template", 38, 37, 0, 1)]
+    sessions = load_tables(ws, ["sessions"])["sessions"]
+    logged = sessions[sessions["notes"].str.endswith("of the summer log", na=False)]
+    assert len(logged) == 37 and set(logged["student_id"]) == set(truth["session_log"]["pupils"])
+
+
 def test_second_ingest_changes_nothing(demo):
     ws, _, _ = demo
     before = {p.name: pd.read_parquet(p) for p in (ws / "data/processed").glob("*.parquet")}

@@ -340,6 +340,11 @@ def _xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
         ws.append([None if (isinstance(v, float) and math.isnan(v)) or v is pd.NaT else
                    (v.to_pydatetime().date() if isinstance(v, pd.Timestamp) else v) for v in row])
     wb.properties.creator = "kwanalytics demo"
+    return fixed_bytes(wb)
+
+
+def fixed_bytes(wb) -> bytes:
+    """An openpyxl workbook's .xlsx bytes, depending only on its content (fixed document and zip times)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
@@ -1209,6 +1214,16 @@ def write_demo(workspace, students: int = 60, seed: int = 2026, console=None) ->
         frame = frames[table]
         data = _xlsx_bytes(frame, "Targets") if name.endswith(".xlsx") else _csv_bytes(frame, encoding, crlf)
         files.append(atomic_write(raw / name, lambda tmp, data=data: Path(tmp).write_bytes(data)))
+    # A key worker's session log kept in Excel, made from `kwa template sessions` (issue 18).
+    from kwanalytics.demo.workbook import ENTRIES, SESSION_LOG, session_log
+
+    settings = load_settings(workspace)
+    days = from_term_dates(settings.term_dates).between(START, END)
+    book, caseload = session_log(frames["students"], settings, days, seed)
+    data = fixed_bytes(book)
+    files.append(atomic_write(raw / SESSION_LOG, lambda tmp: Path(tmp).write_bytes(data)))
+    truth["session_log"] = {"file": SESSION_LOG, "rows": ENTRIES + 1, "entries": ENTRIES, "example_rows": 1,
+                            "pupils": caseload}
     truth_path = Path(workspace) / "data" / "demo_truth.json"
     atomic_write_text(truth_path, json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
     files.append(truth_path)
@@ -1226,6 +1241,8 @@ def _print_summary(console, workspace, frames, truth, files) -> None:
     table.add_column("rows", justify="right")
     for t, (name, _, _) in FILES.items():
         table.add_row(name, f"{len(frames[t]):,}")
+    if "session_log" in truth:
+        table.add_row(truth["session_log"]["file"], f"{truth['session_log']['entries']:,} + the example row")
     console.print(table)
     kinds = ", ".join(f"{k} {v}" for k, v in truth["counts"].items())
     console.print(f"Planted pupils: {kinds}.")

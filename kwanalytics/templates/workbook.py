@@ -117,8 +117,8 @@ def build_template(kind_name: str, settings: Settings, students: pd.DataFrame | 
         example.fill = EXAMPLE_FILL
         if col.kind in FORMATS:
             example.number_format = FORMATS[col.kind]
-            for r in range(3, LAST_ROW + 1):  # so that a typed 03/02/2026 shows as a date, not a number
-                sheet.cell(r, i).number_format = FORMATS[col.kind]
+            # the column's own format, so that a typed 03/02/2026 shows as a date in any row (no empty cells)
+            sheet.column_dimensions[letter].number_format = FORMATS[col.kind]
         validation = _validation(kind, col, where.get(list_name) if list_name else None, settings)
         if validation is not None:
             sheet.add_data_validation(validation)
