@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kwa-installed
 WORKSPACE ?= .
 
-.PHONY: setup demo test lab bench browser clean-demo
+.PHONY: setup demo test lab bench browser clean-demo calibrate
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,7 @@ lab: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# Calibration of the statistics on simulated schools with known answers (docs/impact.md publishes the tables).
+calibrate: setup
+	$(BIN)/python benchmarks/calibrate_impact.py

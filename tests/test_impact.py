@@ -456,3 +456,37 @@ def test_a_programme_that_halves_incidents_is_credited_with_its_own_effect(setti
     assert prog["incidents_avoided"] == pytest.approx(during * (1 / prog["adjusted_rate_ratio"] - 1))
     assert prog["cost_per_incident_avoided"] == pytest.approx(3000.0 / prog["incidents_avoided"])
     assert prog["cost_per_pupil"] == pytest.approx(100.0)
+
+
+def test_forest_plot_draws_each_enrolment_and_both_pooled_estimates(settings):
+    from kwanalytics.evidence import charts
+
+    t = _season(np.random.default_rng(18), 30, effect=0.5)
+    enrol = enrolment_impact(t, CAL, settings, as_of=END)
+    prog = programme_impact(enrol, t, settings, as_of=END, calendar=CAL).iloc[0]
+    rows = enrol.assign(pupil=[f"P-{i:02d}" for i in range(len(enrol))])
+    rows.loc[0, ["rate_ratio", "rate_ratio_ci_low"]] = 0.0  # a pupil with no incidents during
+    rows.loc[1, "rate_ratio_ci_high"] = np.inf  # ... and one with none before
+    fig = charts.forest(rows, prog, "Programme")
+    each, naive, adjusted = fig.data
+    assert len(each.y) == 10 and list(naive.y) == ["pooled, own baseline"]
+    assert list(adjusted.y) == ["pooled, against no programme"]
+    assert naive.x[0] == pytest.approx(prog["rate_ratio"]) and adjusted.x[0] == pytest.approx(prog["adjusted_rate_ratio"])
+    assert adjusted.x[0] - adjusted.error_x.arrayminus[0] == pytest.approx(prog["adjusted_ci_low"])
+    # 0 and infinity are drawn at the log axis's edges, never dropped.
+    assert each.x[0] > 0 and np.isfinite(each.x[1] + each.error_x.array[1])
+    assert fig.layout.xaxis.type == "log"
+    assert charts.forest(rows.iloc[0:0], prog, "Programme") is None
+
+
+def test_cohort_shows_a_forest_only_for_programmes_listed_pupil_by_pupil(settings):
+    from kwanalytics.evidence.cohort import cohort_sections
+
+    t = _season(np.random.default_rng(19), 30, effect=0.5)
+    small = _enrol([["S1", "P020", "Small group", START, END], ["S2", "P021", "Small group", START, END]])
+    t["interventions"] = pd.concat([t["interventions"], small], ignore_index=True)
+    for name in ("contacts", "risk_assessments"):
+        t.setdefault(name, empty_frame(name))
+    section = cohort_sections(t, settings, CAL, b"salt", as_of=END)
+    assert "forest: Programme" in section.figures and "forest: Small group" not in section.figures
+    assert any("cannot take out" in line for line in section.summary)

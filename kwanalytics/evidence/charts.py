@@ -190,3 +190,47 @@ def bars(frame: pd.DataFrame, x: str, y: str, title: str, error_low: str | None 
     if reference is not None:
         fig.add_hline(y=reference, line_dash="dot", line_color="#777")
     return _layout(fig, title, yaxis_title=y_title)
+
+
+def forest(enrolments: pd.DataFrame, pooled: pd.Series | dict, title: str, label: str = "pupil") -> go.Figure | None:
+    """Forest plot of one programme: each enrolment's rate ratio with its 95% interval, then the pooled estimate
+    naive (against each pupil's own baseline) and adjusted (against pupils in no programme), on a log axis with
+    1 = no change marked.
+
+    ``enrolments`` has ``label`` (a pseudonym: the caller has already applied small-group suppression),
+    ``rate_ratio``, ``rate_ratio_ci_low`` and ``rate_ratio_ci_high``; ``pooled`` one row of the programme table.
+    A ratio of 0 or an infinite limit (a window without incidents) is drawn at the axis's edge with its arrow.
+    """
+    if enrolments is None or enrolments.empty:
+        return None
+    e = enrolments.dropna(subset=["rate_ratio"]).reset_index(drop=True)
+    finite = pd.concat([e["rate_ratio_ci_low"], e["rate_ratio_ci_high"], e["rate_ratio"]])
+    finite = finite[(finite > 0) & (finite < float("inf"))]
+    lo_edge = min(0.05, float(finite.min()) if len(finite) else 0.05)
+    hi_edge = max(20.0, float(finite.max()) if len(finite) else 20.0)
+    clip = lambda s: s.astype(float).clip(lower=lo_edge, upper=hi_edge)  # noqa: E731
+    rows = [f"{r[label]} ({i + 1})" for i, r in e.iterrows()]
+    point = clip(e["rate_ratio"])
+    fig = go.Figure(go.Scatter(
+        x=point, y=rows, mode="markers", name="each enrolment", marker=dict(symbol="square", size=8,
+                                                                             color=COLOURS[0]),
+        error_x=dict(type="data", symmetric=False, array=clip(e["rate_ratio_ci_high"]) - point,
+                     arrayminus=point - clip(e["rate_ratio_ci_low"]), color=COLOURS[0], thickness=1.2),
+        hovertemplate="%{y}: %{x:.2f}<extra></extra>"))
+    for name, est, low, high, colour in (
+            ("pooled, own baseline", "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", COLOURS[1]),
+            ("pooled, against no programme", "adjusted_rate_ratio", "adjusted_ci_low", "adjusted_ci_high",
+             COLOURS[2])):
+        value = pooled.get(est)
+        if value is None or pd.isna(value):
+            continue
+        x = clip(pd.Series([value]))
+        fig.add_trace(go.Scatter(
+            x=x, y=[name], mode="markers", name=name, marker=dict(symbol="diamond", size=13, color=colour),
+            error_x=dict(type="data", symmetric=False, array=clip(pd.Series([pooled.get(high)])) - x,
+                         arrayminus=x - clip(pd.Series([pooled.get(low)])), color=colour, thickness=2.5),
+            hovertemplate=f"{name}: %{{x:.2f}}<extra></extra>"))
+    fig.add_vline(x=1, line_dash="dot", line_color="#777")
+    return _layout(fig, title, height=max(260, 90 + 24 * (len(rows) + 2)), showlegend=False,
+                   xaxis=dict(_AXIS, type="log", title="rate ratio, during / before (log scale; below 1 = fewer)"),
+                   yaxis=dict(_AXIS, autorange="reversed"))

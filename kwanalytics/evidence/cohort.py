@@ -99,10 +99,23 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
                 med.dropna(subset=["adjusted_rate_ratio"]), "programme", "adjusted_rate_ratio",
                 "Pooled change in incident rate per programme, beyond the change in pupils in no programme "
                 "(1 = no change, below 1 = fewer incidents)",
+                error_low="adjusted_ci_low", error_high="adjusted_ci_high",
                 reference=1.0, y_title="adjusted rate ratio (during / before)")
+        # One forest plot per programme shown pupil by pupil (the same small-group rule as the enrolments table).
+        listed = shown.loc[counts >= k]
+        pooled = med.set_index("programme") if "programme" in med else pd.DataFrame()
+        for programme, rows in listed.groupby("programme", sort=True):
+            if programme in pooled.index:
+                out.figures[f"forest: {programme}"] = charts.forest(
+                    rows, pooled.loc[programme], f"{programme}: each enrolment and the pooled estimate")
         if len(enrol) and "verdict" in enrol:
             out.summary.append(f"{len(enrol)} enrolments in {enrol['programme'].nunique()} programmes were "
-                               "measured against each pupil's own baseline before the programme.")
+                               "measured against each pupil's own baseline before the programme, and against "
+                               "pupils in no programme over the same school days (the adjusted figures).")
+            out.summary.append("The adjusted figures take out what changed for everyone at the same time (a "
+                               "calmer spring, a new behaviour policy); they cannot take out what is special to the "
+                               "pupils chosen: pupils are often enrolled after a bad spell, and some fall back "
+                               "towards their usual level without help.")
 
     def attainment():
         from kwanalytics.metrics.targets import tscores
