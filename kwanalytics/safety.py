@@ -9,6 +9,11 @@ import pandas as pd
 
 # OWASP: a cell starting with = + - @ tab or carriage return may run as a formula. A leading + or - that
 # is simply a number ("-2", "+44 20 ...") is left alone: GAS scores and phone numbers are not attacks.
+# Every page the workbench writes (the reports, validation.html) loads nothing from anywhere: only its own inline
+# styles, scripts (plotly) and data: images.
+REPORT_CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+              "img-src data: blob:; font-src data:")
+
 _FORMULA_START = re.compile(r"^[=@\t\r]|^[+-](?![\d.,\s]*$)")
 
 

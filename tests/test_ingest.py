@@ -190,7 +190,7 @@ def test_validation_report_escapes_and_says_how_to_fix(messy):
     html = (ws / "reports/validation.html").read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Library" in html and "schemas/vocabularies.yaml" in html
-    assert "&#x27;9&#x27;" in html and "arbor_behaviour_incidents.csv" in html
+    assert ("&#x27;9&#x27;" in html or "&#39;9&#39;" in html) and "arbor_behaviour_incidents.csv" in html
     assert "31/02/2025" in html
 
 

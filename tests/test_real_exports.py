@@ -164,3 +164,69 @@ def test_a_long_title_block_above_the_header(tmp_path):
     result, summary, _ = _ingest(ws)
     (entry,) = _entries(summary, "incidents.csv")
     assert result.exit_code == 0 and entry["header_row"] == 27 and entry["accepted"] == 2
+
+
+# ------------------------------------------------------------------------------------------------ every file
+
+def test_excel_unicode_text_is_read_as_utf16_tab_separated(tmp_path):
+    ws = _workspace(tmp_path)
+    text = _csv([HEADER, _incident(1, notes="Zoë’s “bad” day"), _incident(2, "S002")], sep="\t")
+    (ws / "data" / "raw" / "incidents.txt").write_bytes(text.encode("utf-16"))  # Excel writes a BOM
+    (ws / "data" / "raw" / "more.tsv").write_bytes(_csv([HEADER, _incident(3)], sep="\t").encode("utf-16-le"))
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0
+    (txt,) = _entries(summary, "incidents.txt")
+    (tsv,) = _entries(summary, "more.tsv")
+    assert txt["accepted"] == 2 and tsv["accepted"] == 1
+    assert txt["read_as"] == "tab-separated text, UTF-16 (Excel's Unicode Text)"
+    assert tsv["read_as"] == "tab-separated text, UTF-16 without BOM (Excel's Unicode Text)"
+    assert _stored(ws).set_index("incident_id")["notes"]["I1"] == "Zoë’s “bad” day"
+
+
+def test_an_old_xls_workbook_is_read(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    ws = _workspace(tmp_path)
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Incidents")
+    for r, row in enumerate([HEADER, _incident(1), _incident(2, "S003")]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.save(str(ws / "data" / "raw" / "behaviour.xls"))
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "behaviour.xls")
+    assert result.exit_code == 0 and entry["accepted"] == 2
+    assert entry["read_as"] == "Excel 97-2003 workbook (.xls), sheet 'Incidents'"
+
+
+def test_every_file_is_named_and_a_pdf_is_refused_as_not_an_export(tmp_path):
+    ws = _workspace(tmp_path)
+    raw = ws / "data" / "raw"
+    (raw / "incidents.csv").write_text(_csv([HEADER, _incident(1)]))
+    (raw / "behaviour report.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    (raw / "notes.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    (raw / "<b>odd.csv").write_text("nothing,we,know\n1,2,3\n")
+    result, summary, shown = _ingest(ws)
+    assert result.exit_code == 2  # not every file was taken
+    by_path = {f["path"]: f for f in summary["files"]}
+    assert set(by_path) == {"students.csv", "incidents.csv", "behaviour report.pdf", "notes.docx", "<b>odd.csv"}
+    pdf = by_path["behaviour report.pdf"]
+    assert pdf["status"] == "refused" and "is a PDF, not an export" in pdf["error"]
+    assert "Export the report from the system as CSV or Excel" in pdf["error"]
+    assert "a zip archive" in by_path["notes.docx"]["error"]
+    assert by_path["incidents.csv"]["status"] == "read" and by_path["incidents.csv"]["accepted"] == 1
+    assert "behaviour report.pdf could not be read" in shown
+    page = (ws / "reports" / "validation.html").read_text(encoding="utf-8")
+    assert "behaviour report.pdf" in page and "is a PDF, not an export" in page
+    assert "<b>odd" not in page and "&lt;b&gt;odd.csv" in page  # autoescaped
+    audit = (ws / "data" / "audit.jsonl").read_text(encoding="utf-8")
+    assert "behaviour report.pdf" in audit and "not an export" in audit
+
+
+def test_validation_page_carries_the_reports_content_security_policy(tmp_path):
+    from kwanalytics.safety import REPORT_CSP
+
+    ws = _workspace(tmp_path)
+    _ingest(ws)
+    page = (ws / "reports" / "validation.html").read_text(encoding="utf-8")
+    assert f'<meta http-equiv="Content-Security-Policy" content="{REPORT_CSP}">' in page
+    assert "<script" not in page

@@ -24,7 +24,7 @@ import pandas as pd
 from kwanalytics import audit
 from kwanalytics.errors import InputError
 from kwanalytics.resources import NOTEBOOKS
-from kwanalytics.safety import escape
+from kwanalytics.safety import REPORT_CSP, escape
 from kwanalytics.store import atomic_write_text, reports_dir
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -59,9 +59,7 @@ def page(body: str, title: str) -> str:
 
     return ("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-            "script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; "
-            "font-src data:\">\n"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{REPORT_CSP}\">\n"
             f"<title>{escape(title)}</title>\n<style>\n{stylesheets()}\n</style>\n"
             f"{script(body)}</head>\n<body>\n<main class=\"kwa-report\">\n{body}\n"
             "</main>\n</body>\n</html>\n")
