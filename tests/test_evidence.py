@@ -153,3 +153,42 @@ def test_physical_interventions_are_counted_and_restorative_lists_conversations(
     assert len(restorative) == 2 and list(restorative["notes"]) == ["Note 0", "Note 12"]
     assert "Detention" not in restorative.to_string()  # a sanction is not a restorative conversation
     assert len(pack.tables["incident_log"]) == 15  # the appendix keeps every incident, sanctions included
+
+
+# ------------------------------------------------------------------------------------------ the cohort report
+
+def test_suppression_is_not_defeated_by_the_rows_listed_below():
+    from kwanalytics.evidence.privacy import suppress_partitions
+
+    verdicts = pd.DataFrame({"verdict": ["clearly fewer incidents", "too little data", "no clear change"],
+                             "pupils": [8, 2, 6]})
+    # every "too little data" pupil is listed one by one below: blanking its 2 would hide nothing;
+    # 6 "no clear change" pupils of whom 3 are listed: 3 kept out of the listing would be found by subtraction
+    shown = suppress_partitions(verdicts, pd.Series([8, 2, 3]), min_size=5)
+    assert list(shown["pupils"].astype(object).where(shown["pupils"].notna(), None)) == [8, 2, None]
+    assert list(shown["suppressed"]) == [False, False, True]
+
+
+def _programme_school() -> dict:
+    rows, enrol = [], []
+    days = pd.bdate_range("2025-09-08", "2026-03-27")
+    for p in range(1, 6):
+        sid = f"S00{p}"
+        rows += [incident(sid, f"{days[k * 4 + p]:%Y-%m-%d} 10:00", k) for k in range(30)]
+        enrol.append({"enrolment_id": f"E{p}", "student_id": sid, "programme": "Zones of Regulation",
+                      "started_on": "2025-11-03", "ended_on": "2026-02-13",
+                      "exit_outcome": "Completed: targets met, fewer incidents" if p <= 3 else "No clear change"})
+    budget = [{"budget_id": "B1", "scope": "programme", "scope_id": "Zones of Regulation", "amount_gbp": 3000.0},
+              {"budget_id": "B2", "scope": "programme", "scope_id": "ELSA", "amount_gbp": 1200.0}]
+    return school(students=pupils(5), incidents=rows, interventions=enrol, budget=budget)
+
+
+def test_cohort_quotes_the_outcomes_staff_recorded_and_budgets_without_enrolments(settings, calendar):
+    from kwanalytics.evidence.cohort import cohort_sections
+
+    report = cohort_sections(_programme_school(), settings, calendar, SALT)
+    programmes = report.tables["programmes"].set_index("programme")
+    assert programmes.loc["Zones of Regulation", "completed"] == 5
+    assert programmes.loc["Zones of Regulation", "targets_met"] == 3
+    # a programme with a budget and nobody enrolled yet is shown, its budget not suppressed
+    assert programmes.loc["ELSA", "budget_gbp"] == 1200.0 and programmes.loc["ELSA", "pupils"] == 0

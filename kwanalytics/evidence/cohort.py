@@ -57,9 +57,39 @@ def pupil_school_days(tables: dict, calendar, start, end) -> pd.Series:
     return pd.Series((hi - lo).clip(min=0), index=roll["student_id"].to_numpy())
 
 
+def recorded_outcomes(interventions: pd.DataFrame, settings, as_of=None) -> pd.DataFrame:
+    """Per programme: ``completed`` enrolments (ended by ``as_of``) and how many of them staff recorded as
+    ``targets_met`` (their recorded outcome contains one of settings.yaml ``outcomes.targets_met``, any case)."""
+    phrases = [p.casefold() for p in settings.school.outcomes.targets_met]
+    ended = pd.to_datetime(interventions["ended_on"])
+    done = interventions.loc[ended.notna() & ((ended <= pd.Timestamp(as_of)) if as_of is not None else True)]
+    outcome = done["exit_outcome"].astype("string").str.casefold().fillna("")
+    met = outcome.map(lambda text: any(p in text for p in phrases)).astype(bool)
+    g = done.assign(_met=met.to_numpy()).groupby("programme")
+    return pd.DataFrame({"completed": g.size(), "targets_met": g["_met"].sum()}).reset_index()
+
+
+def with_budget_only_programmes(programmes: pd.DataFrame, tables: dict, settings) -> pd.DataFrame:
+    """``programmes`` plus a row (0 pupils) for each programme that has a budget line but no enrolment yet."""
+    from kwanalytics.settings import fold
+
+    budget = tables.get("budget")
+    if budget is None or budget.empty or "budget_gbp" not in programmes:
+        return programmes
+    rows = budget.loc[budget["scope"].map(lambda s: fold(s) if pd.notna(s) else "") == "programme"]
+    vocab = settings.vocabularies.get("programmes")
+    name = rows["scope_id"].map(lambda s: ((vocab.canonical(s) if vocab else None) or s) if pd.notna(s) else s)
+    amounts = pd.to_numeric(rows["amount_gbp"], errors="coerce").groupby(name).sum()
+    missing = amounts.loc[~amounts.index.isin(programmes["programme"])]
+    if missing.empty:
+        return programmes
+    extra = pd.DataFrame({"programme": missing.index, "pupils": 0, "budget_gbp": missing.to_numpy()})
+    return pd.concat([programmes, extra], ignore_index=True).sort_values("programme", ignore_index=True)
+
+
 def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -> Section:
     """Impact per programme, target attainment, incidents per school week, cost per programme and per pupil."""
-    from kwanalytics.evidence.privacy import suppress_small_groups
+    from kwanalytics.evidence.privacy import suppress_partitions, suppress_small_groups
 
     out = Section()
     k = settings.min_group_size
@@ -73,7 +103,17 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
 
         enrol = enrolment_impact(tables, calendar, settings, as_of=as_of)
         prog = programme_impact(enrol, tables, settings, as_of=as_of, calendar=calendar)
-        out.tables["programmes"] = suppress_small_groups(prog, count_col="pupils", min_size=k)
+        prog = with_budget_only_programmes(prog, tables, settings)
+        prog = prog.merge(recorded_outcomes(tables["interventions"], settings, as_of), on="programme", how="left")
+        for col in ("completed", "targets_met"):
+            prog[col] = prog[col].fillna(0).astype("Int64")
+        if {"cost_gbp", "budget_gbp"} <= set(prog.columns):
+            prog["spend_share"] = prog["cost_gbp"] / prog["budget_gbp"].where(prog["budget_gbp"] > 0)
+        # spend against a budget is about a programme, not a pupil: an overspent programme stays visible
+        money = {"sessions", "session_hours", "cost_gbp", "budget_gbp", "spend_share"}
+        blank = [c for c in prog.columns if c not in money | {"pupils", "suppressed"}
+                 and pd.api.types.is_numeric_dtype(prog[c]) and not pd.api.types.is_bool_dtype(prog[c])]
+        out.tables["programmes"] = suppress_small_groups(prog, count_col="pupils", min_size=k, blank=blank)
         shown = enrol.assign(pupil=_pseudo(enrol["student_id"], salt))
         cols = [c for c in ["pupil", "programme", "started_on", "ended_on", "baseline_rate", "intervention_rate",
                             "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "verdict", "adjusted_rate_ratio",
@@ -93,7 +133,11 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
                         .rename_axis("verdict").reset_index(name="enrolments"))
             verdicts["pupils"] = verdicts["verdict"].map(enrol.groupby(enrol["verdict"].fillna("not measured"))
                                                          ["student_id"].nunique())
-            out.tables["verdicts"] = suppress_small_groups(verdicts, count_col="pupils", min_size=k)
+            listed = enrol.loc[(counts >= k).to_numpy()]
+            listed_pupils = listed.groupby(listed["verdict"].fillna("not measured"))["student_id"].nunique()
+            # a verdict's pupils already listed one by one below cannot be hidden by blanking its count
+            out.tables["verdicts"] = suppress_partitions(
+                verdicts, verdicts["verdict"].map(listed_pupils).fillna(0), count_col="pupils", min_size=k)
         if "adjusted_rate_ratio" in med:
             out.figures["programme_rate_ratio"] = charts.bars(
                 med.dropna(subset=["adjusted_rate_ratio"]), "programme", "adjusted_rate_ratio",

@@ -114,9 +114,29 @@ def suppress_small_groups(frame: pd.DataFrame, count_col: str = "pupils", min_si
     """
     if count_col not in frame.columns:
         raise KeyError(f"suppress_small_groups: no column {count_col!r} in {list(frame.columns)}")
+    counts = pd.to_numeric(frame[count_col], errors="coerce")
+    return _hide(frame, count_col, (counts > 0) & (counts < min_size), blank)
+
+
+def suppress_partitions(frame: pd.DataFrame, listed: pd.Series, count_col: str = "pupils", min_size: int = 5,
+                        blank: list[str] | None = None) -> pd.DataFrame:
+    """``suppress_small_groups`` for a table published beside a listing of some of its members row by row.
+
+    ``listed`` gives, for each row of ``frame``, how many of its pupils the listing already shows. Hiding a cell
+    whose pupils are all listed below protects nobody (the reader counts them), and showing a cell whose unlisted
+    part is small lets the reader subtract and find the few pupils kept out of the listing. So a row is hidden
+    exactly when its pupils NOT listed elsewhere number 1 .. ``min_size``-1.
+    """
+    if count_col not in frame.columns:
+        raise KeyError(f"suppress_partitions: no column {count_col!r} in {list(frame.columns)}")
+    counts = pd.to_numeric(frame[count_col], errors="coerce")
+    unlisted = counts - pd.to_numeric(pd.Series(listed, index=frame.index), errors="coerce").fillna(0)
+    return _hide(frame, count_col, (unlisted > 0) & (unlisted < min_size), blank)
+
+
+def _hide(frame: pd.DataFrame, count_col: str, small: pd.Series, blank: list[str] | None) -> pd.DataFrame:
     out = frame.copy()
     counts = pd.to_numeric(out[count_col], errors="coerce")
-    small = (counts > 0) & (counts < min_size)
     small = small.fillna(False).astype(bool)
     if blank is None:
         blank = [c for c in out.columns if c != count_col and c != "suppressed"
