@@ -157,6 +157,7 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     base = empty_frame(mapping.table)
     columns = {}
     skip_null = {}
+    signed_skip = np.zeros(n, dtype=bool)
     broken = _excel_errors(original, problems)
     for name, col in table.columns.items():
         if name not in cells:
@@ -166,6 +167,13 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
         pos = next(p for p, c in rec.columns.items() if c == name)
         if pos in broken:  # the error is the row's reason: not a second one about the same cell's type
             raw = raw.where(~broken[pos])
+        if mapping.transforms.get(name) == "with_time" and "time" in cells:
+            raw = with_time(raw, cells["time"])
+        if mapping.transforms.get(name) == "signed" and col.kind in ("int", "float"):
+            sign = parse_column(raw, "float").values
+            if (sign < 0).any():  # a signed scale: the positives are not incidents, the negatives' size is read
+                signed_skip |= (sign > 0).fillna(False).to_numpy(dtype=bool)
+                raw = raw.astype("str").str.strip().str.lstrip("-")
         if mapping.transforms.get(name) == "abs" and col.kind in ("int", "float"):
             raw = raw.astype("str").str.strip().str.lstrip("+-")
         if mapping.transforms.get(name) == "listed":  # "S0001 – Callum Stevens" from a template's dropdown
@@ -181,6 +189,7 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     # built once (no all-empty frame filled column by column) and without copying: copy-on-write protects them
     frame = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
     extra = {name: cells[name] for name in mapping.extra if name in cells}
+    extra |= {f"raw {name}": cells[name] for name in mapping.skip_above if name in cells}  # before any transform
     # rows with more cells than the header: the row is shifted, so no cell can be trusted
     if export.ragged:
         rag = np.isin(export.rows, np.fromiter(export.ragged, dtype=np.int64))
@@ -212,7 +221,8 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
                      f"before {start} '" + frame[start].dt.strftime("%d/%m/%Y").fillna("") + f"': {what}. "
                      "Correct the dates in the export.")
     result.warnings.extend(export.notes)
-    return Batch(result, export, mapping, frame, export.rows, problems, original, extra | {"skip_null": skip_null})
+    return Batch(result, export, mapping, frame, export.rows, problems, original,
+                 extra | {"skip_null": skip_null, "signed_skip": signed_skip})
 
 
 def _excel_errors(original: pd.DataFrame, problems: Problems) -> dict[int, np.ndarray]:
@@ -228,6 +238,16 @@ def _excel_errors(original: pd.DataFrame, problems: Problems) -> dict[int, np.nd
                               " (a formula that failed), not a value. Correct the formula or type the value in "
                               "the spreadsheet, and export again.")
     return out
+
+
+def with_time(dates: pd.Series, times: pd.Series) -> pd.Series:
+    """SIMS' separate Date and Time cells as one date-and-time text ("06/10/2025" and "10:05" -> "06/10/2025
+    10:05"); a date whose cell already carries a midnight time (Excel's date cells) loses it first, and a row
+    with no time keeps its date alone."""
+    day = dates.astype("str").str.strip().str.replace(r"[ T]00:00(:00)?$", "", regex=True)
+    clock = times.astype("str").str.strip()
+    has = clock.notna() & clock.ne("") & day.notna()
+    return day.where(~has, day + " " + clock)
 
 
 def listed_id(entry: str) -> str:
@@ -455,12 +475,16 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
     t = TABLES[table]
     frames, notes = [], []
     for b in batches:
-        if b.mapping.skip:
-            skip = np.zeros(len(b.frame), dtype=bool)
+        if b.mapping.skip or b.mapping.skip_above or b.extra["signed_skip"].any():
+            skip = b.extra["signed_skip"].copy()
             for col, values in b.mapping.skip.items():
                 src = b.extra.get(col)
                 if src is not None:
                     skip |= isin(map_distinct(src, fold), list(values))
+            for col, limit in b.mapping.skip_above.items():
+                src = b.extra.get(f"raw {col}")
+                if src is not None:
+                    skip |= (parse_column(src, "float").values > limit).fillna(False).to_numpy(dtype=bool)
             b.extra["skip"] = skip
             b.result.skip(b.mapping.skip_reason, int(skip.sum()))
         # the key: derived from the row's content when the export has no key column (or, for a key that is not

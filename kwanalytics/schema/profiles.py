@@ -32,9 +32,10 @@ class TableMapping:
     values: dict = field(default_factory=dict)  # column -> {folded source value: canonical value}
     skip: dict = field(default_factory=dict)  # column -> [folded values]; rows holding them are skipped
     skip_reason: str = ""
-    transforms: dict = field(default_factory=dict)  # column -> "abs" | "first_listed" | "listed"
+    transforms: dict = field(default_factory=dict)  # column -> "abs" | "first_listed" | "listed" | "with_time" | "signed"
     priority: int = 0
     labels: dict = field(default_factory=dict)  # column -> its first spelling as written, in the file's order
+    skip_above: dict = field(default_factory=dict)  # column -> number; rows whose number is above it are skipped
 
     def match(self, header: list[str]) -> dict[int, str]:
         """Header position -> column name, for the header cells this mapping knows (first spelling wins)."""
@@ -65,7 +66,12 @@ class ColumnSpec(Strict):
     """A canonical column read through a transform: ``{headers: [...], transform: abs}``."""
 
     headers: Spellings
-    transform: Literal["abs", "first_listed", "listed"]
+    # abs: a signed number read as its size (Class Charts' -2 is severity 2); first_listed: the first of several
+    # values listed in one cell; listed: the id before " – " in a template's dropdown entry; with_time: a date
+    # with the time of day from the table's extra column `time` (SIMS' separate Date and Time columns); signed:
+    # a scale from -N to +N (Arbor's severity) where, in a file holding any negative value, a positive one is not
+    # an incident (skipped, with skip.reason) and a negative one is read as its size.
+    transform: Literal["abs", "first_listed", "listed", "with_time", "signed"]
 
 
 class TableSpec(Strict):
@@ -76,6 +82,9 @@ class TableSpec(Strict):
     extra: dict[str, Spellings] = {}
     values: dict[str, dict[str, str]] = {}
     skip: dict[str, Spellings | str] = {}
+    # column -> a number: rows whose value there is above it are skipped, with skip.reason (Arbor's positive
+    # incidents); the value is read before any transform
+    skip_above: dict[str, float] = {}
 
     @field_validator("columns", "extra", mode="before")
     @classmethod
@@ -98,6 +107,13 @@ class TableSpec(Strict):
             elif column not in named or isinstance(rule, str):
                 raise ValueError(f"'skip.{column}' should list the values of a column named under 'columns' or "
                                  "'extra'")
+        for column in self.skip_above:
+            if column not in named:
+                raise ValueError(f"'skip_above.{column}' names a column that 'columns' and 'extra' do not list")
+        timed = [c for c, spec in self.columns.items() if isinstance(spec, ColumnSpec) and spec.transform == "with_time"]
+        if timed and "time" not in self.extra:
+            raise ValueError(f"'{timed[0]}' reads its time of day from a column of its own (transform "
+                             "with_time): name that column's headers under 'extra' as 'time'")
         return self
 
 
@@ -139,7 +155,7 @@ def _mapping(profile: str, table: str, spec: TableSpec, priority: int, canonical
     reason = str(spec.skip.get("reason", "not a row of this table"))
     skip = {col: {fold(v) for v in vals} for col, vals in spec.skip.items() if col != "reason"}
     return TableMapping(profile, table, headers, tuple(spec.extra), values, skip, reason, transforms, priority,
-                        labels)
+                        labels, dict(spec.skip_above))
 
 
 def load_profile(path: Path) -> ProfileSpec:
