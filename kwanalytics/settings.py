@@ -104,6 +104,7 @@ class Escalation(Strict):
 
 class Hotspots(Strict):
     alpha: Alpha
+    min_ratio: Annotated[float, Field(ge=1)]
 
 
 class Patterns(Strict):

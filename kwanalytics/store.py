@@ -6,6 +6,7 @@ crash or a full disk leaves the previous file whole. Files are readable by their
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
@@ -55,7 +56,7 @@ def atomic_write(path: Path, write) -> Path:
         _sweep_stale_parts(path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        if exc.errno == 28:  # ENOSPC
+        if exc.errno == errno.ENOSPC:
             raise WorkspaceError(f"The disk is full: {path} could not be written. The previous version is "
                                  "unchanged. Free some space and run the command again.") from None
         raise

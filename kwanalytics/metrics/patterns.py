@@ -626,13 +626,13 @@ def watchlist(incidents: pd.DataFrame, students: pd.DataFrame | None, sessions: 
 def hotspots(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, by: str = "weekday_period",
              as_of=None) -> pd.DataFrame:
     """School-wide concentrations, each against chance: Poisson p, Bonferroni over the cells, flagged when
-    p_adj < ``patterns.hotspots.alpha`` and at least 1.5 times what chance gives.
+    p_adj < ``patterns.hotspots.alpha`` and at least ``patterns.hotspots.min_ratio`` times what chance gives.
 
     Chance for weekday x period: the school days on each weekday times each period's share of the school day;
     for location, lesson and staff (no exposure is recorded), an even spread over the values seen.
     """
     inc, _ = _prepare(incidents, as_of)
-    alpha = float(_cfg(settings)["hotspots"]["alpha"])
+    alpha, min_ratio = settings.school.patterns.hotspots.alpha, settings.school.patterns.hotspots.min_ratio
     if by == "weekday_period":
         inc = inc.dropna(subset=["period"])
         inc["weekday"] = pd.Categorical(inc["occurred_at"].dt.day_name(), WEEKDAYS[:5], ordered=True)
@@ -656,5 +656,5 @@ def hotspots(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, by: st
     obs["ratio"] = obs["incidents"] / obs["expected"].where(obs["expected"] > 0)
     p = stats.poisson.sf(obs["incidents"] - 1, obs["expected"].clip(lower=1e-9))
     obs["p_value"] = np.minimum(1, p * max(len(obs), 1))
-    obs["flagged"] = (obs["p_value"] < alpha) & (obs["ratio"] >= 1.5)
+    obs["flagged"] = (obs["p_value"] < alpha) & (obs["ratio"] >= min_ratio)
     return obs[keys + ["incidents", "expected", "ratio", "p_value", "flagged"]].reset_index(drop=True)
