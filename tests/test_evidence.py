@@ -192,3 +192,23 @@ def test_cohort_quotes_the_outcomes_staff_recorded_and_budgets_without_enrolment
     assert programmes.loc["Zones of Regulation", "targets_met"] == 3
     # a programme with a budget and nobody enrolled yet is shown, its budget not suppressed
     assert programmes.loc["ELSA", "budget_gbp"] == 1200.0 and programmes.loc["ELSA", "pupils"] == 0
+
+
+# ------------------------------------------------------------------------------------------ the patterns report
+
+def test_escalation_reads_a_short_last_week_at_its_own_length(settings, calendar):
+    from kwanalytics.metrics.patterns import watchlist
+
+    # 10 school weeks up to Tuesday 24 March 2026: 1 incident a week in the first five, 3 a week in the next
+    # four and 2 in the last week's two school days. A school week is 5 days: (12 + 2) / (20 + 2) x 5 = 3.2,
+    # not the 3.4 that reading the two-day week's rate as a whole week gives.
+    first = ["2026-01-14", "2026-01-21", "2026-01-28", "2026-02-04", "2026-02-11"]
+    second = [f"{d:%Y-%m-%d}" for w in pd.date_range("2026-02-23", periods=4, freq="7D")
+              for d in (w, w + pd.Timedelta(days=1), w + pd.Timedelta(days=2))] + ["2026-03-23", "2026-03-24"]
+    rows = [incident("S001", f"{d} 10:00", k) for k, d in enumerate(first + second)]
+    tables = school(students=pupils(1), incidents=rows)
+    found = watchlist(tables["incidents"], tables["students"], tables["sessions"], calendar, settings,
+                      as_of="2026-03-24")
+    evidence = found.loc[found["pattern"] == "escalation", "evidence"]
+    assert len(evidence) == 1
+    assert "rose from 1.0 to 3.2 a school week" in evidence.iloc[0]

@@ -497,7 +497,11 @@ def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd
             continue
         y = rates.loc[sid].to_numpy(dtype=float)
         x = np.arange(len(y))
-        before_w, after_w = y[:half].mean() * 5, y[half:].mean() * 5
+        # each half's incidents over its own school days, times 5: a short last week (two days before as_of)
+        # counts as two days, not as a whole week at its daily rate
+        n_week, d_week = counts.loc[sid].to_numpy(dtype=float), weeks["school_days"].to_numpy(dtype=float)
+        before_w = n_week[:half].sum() / max(d_week[:half].sum(), 1) * 5
+        after_w = n_week[half:].sum() / max(d_week[half:].sum(), 1) * 5
         tau, p_rate = stats.kendalltau(x, y, alternative="greater")
         rate_up = after_w >= 2 * before_w and after_w - before_w >= 1
         sev = pupil["severity"].dropna().astype(float).to_numpy()
