@@ -42,6 +42,8 @@ lab: setup
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
-# Calibration of the statistics on simulated schools with known answers (docs/impact.md publishes the tables).
+# Calibration of the statistics on simulated schools with known answers (docs/impact.md and docs/patterns.md
+# publish the tables).
 calibrate: setup
 	$(BIN)/python benchmarks/calibrate_impact.py
+	$(BIN)/python benchmarks/calibrate_watchlist.py

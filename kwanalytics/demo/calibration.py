@@ -31,7 +31,7 @@ ANTECEDENT_MIX = {"Demand placed": 0.2, "Transition": 0.14, "Peer conflict": 0.1
 SEVERITY_MIX = {1: 0.3, 2: 0.35, 3: 0.2, 4: 0.1, 5: 0.05}
 #: The kinds a planted school can carry, each at three strengths (the share or size of the planted pattern).
 PLANTED_KINDS = ("cluster", "time", "place", "behaviour", "trigger")
-STRENGTHS = {"cluster": (3, 4, 5), "time": (0.4, 0.6, 0.8), "place": (0.4, 0.6, 0.8),
+STRENGTHS = {"cluster": (4, 6, 8), "time": (0.4, 0.6, 0.8), "place": (0.4, 0.6, 0.8),
              "behaviour": (0.5, 0.7, 0.9), "trigger": (0.5, 0.7, 0.9)}
 STRENGTH_WORDS = {"cluster": "incidents within 5 school days on top of the pupil's rate",
                   "time": "of incidents on one weekday and period", "place": "of incidents in one place",
@@ -137,7 +137,7 @@ def planted_school(calendar: SchoolCalendar, settings, kind: str, strength, pupi
                 value = rng.choice([k for k, v in mix.items() if 0.03 <= v <= 0.12])
                 frame.loc[on, column] = value
         rows.append(frame)
-    extra = pd.concat(rows, ignore_index=True)
+    extra = pd.concat(rows, ignore_index=True).drop(columns="incident_id")
     incidents = pd.concat([school.incidents.drop(columns="incident_id"), extra], ignore_index=True)
     incidents = incidents.sort_values(["student_id", "occurred_at"], kind="stable").reset_index(drop=True)
     incidents.insert(0, "incident_id", [f"I{i:07d}" for i in range(len(incidents))])

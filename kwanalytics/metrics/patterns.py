@@ -141,18 +141,19 @@ class Test:
 
 
 def false_discovery(p: np.ndarray, p_min: np.ndarray, rate: float) -> np.ndarray:
-    """Benjamini-Hochberg q-values over the tests that could reach significance (NaN for the others).
+    """Benjamini-Hochberg q-values over the tests that could reach ``rate`` at all (NaN for the others).
 
-    A pupil with five incidents can never give a time test a p below 1e-4, whatever the five are; counting such
-    tests would only make every other flag harder to earn. Gilbert's (2005) use of Tarone's (1990) device for
-    discrete tests: the smallest K for which at most K tests could reach ``rate / K``; Benjamini-Hochberg over those.
-    ``p_min`` depends only on what each test conditions on (the pupil's totals), not on the outcome, so the false
-    discovery rate holds.
+    A pupil with three incidents can never give a cluster test a p below ``rate``, whatever the three are; counting
+    such tests would only make every other flag harder to earn. ``p_min``, the smallest p a test could give,
+    depends only on what each test conditions on (the pupil's totals), not on the outcome, so leaving those tests
+    out keeps the false discovery rate (the simplest form of Tarone's device for discrete tests).
     """
     p, p_min = np.asarray(p, dtype=float), np.asarray(p_min, dtype=float)
     q = np.full(len(p), np.nan)
-    if not len(p):
-        return q
+    keep = p_min <= rate
+    if keep.any():
+        q[keep] = stats.false_discovery_control(p[keep])
+    return q
     floors = np.sort(p_min)
     k = np.arange(1, len(p) + 1)
     # m(K): how many tests could reach rate / K; the first K with m(K) <= K
