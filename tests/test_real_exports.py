@@ -230,3 +230,103 @@ def test_validation_page_carries_the_reports_content_security_policy(tmp_path):
     page = (ws / "reports" / "validation.html").read_text(encoding="utf-8")
     assert f'<meta http-equiv="Content-Security-Policy" content="{REPORT_CSP}">' in page
     assert "<script" not in page
+
+
+# ------------------------------------------------------------------------------------------------ numbers, dates
+
+BUDGET = ["budget_id", "scope", "amount_gbp"]
+
+
+def test_a_semicolon_export_with_decimal_commas_is_read_the_european_way(tmp_path):
+    from kwanalytics.ingest.habits import decide_decimal
+
+    cells = pd.Series(["9,00", "1.950,00", "650,75", "12"])
+    assert decide_decimal([cells]).value == ","
+    assert decide_decimal([pd.Series(["1,950.00", "9.00"])]).value == "."
+    assert decide_decimal([pd.Series(["1,950"])]).value == "."  # ambiguous: English thousands, as before
+    from kwanalytics.ingest.parsing import parse_column
+
+    p = parse_column(cells, "float", decimal=",")
+    assert p.values.tolist() == [9.0, 1950.0, 650.75, 12.0]
+    # in an English file "9,00" is not 900: it is refused, never misread
+    q = parse_column(pd.Series(["9,00", "1,950.00"]), "float")
+    assert q.bad.tolist() == [True, False] and q.values.iloc[1] == 1950.0
+
+
+def test_decimal_comma_file_end_to_end(tmp_path):
+    ws = _workspace(tmp_path)
+    rows = [["budget_id", "scope", "scope_id", "period_start", "period_end", "amount_gbp"],
+            ["B1", "student", "S001", "01/09/2025", "31/08/2026", "9,00"],
+            ["B2", "student", "S002", "01/09/2025", "31/08/2026", "1.950,00"],
+            ["B3", "student", "S003", "01/09/2025", "31/08/2026", "650,75"]]
+    (ws / "data" / "raw" / "budget.csv").write_text(_csv(rows, sep=";"))
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0
+    amounts = _stored(ws, "budget").set_index("budget_id")["amount_gbp"]
+    assert amounts.to_dict() == {"B1": 9.0, "B2": 1950.0, "B3": 650.75}  # not 900, 1.95 and 65075
+    assert "decimal comma" in " ".join(_entries(summary, "budget.csv")[0]["warnings"])
+
+
+def test_a_us_export_is_read_month_first_and_says_so(tmp_path):
+    ws = _workspace(tmp_path)
+    # nine rows; only the last has a "day" above 12 in the middle: the whole file is month-first
+    whens = [f"{m:02d}/{d:02d}/2025 09:00" for m, d in [(10, 1), (10, 2), (10, 3), (10, 6), (10, 7), (10, 8),
+                                                         (10, 9), (10, 10), (10, 14)]]
+    rows = [HEADER] + [_incident(i, when=w) for i, w in enumerate(whens)]
+    (ws / "data" / "raw" / "incidents.csv").write_text(_csv(rows))
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0
+    stored = _stored(ws).set_index("incident_id")["occurred_at"]
+    assert stored["I0"] == pd.Timestamp("2025-10-01 09:00") and stored["I8"] == pd.Timestamp("2025-10-14 09:00")
+    said = " ".join(_entries(summary, "incidents.csv")[0]["warnings"])
+    assert "dates read month first" in said and "10/14/2025" in said
+
+
+def test_an_ambiguous_export_stays_day_first_and_a_profile_can_say_month_first(tmp_path):
+    from kwanalytics.ingest.habits import decide_date_order
+
+    ambiguous = pd.Series(["03/02/2025", "04/02/2025"])
+    assert decide_date_order([ambiguous]).value == "day_first"
+    assert decide_date_order([ambiguous], "month_first").value == "month_first"
+    # one value that only makes sense day-first, one only month-first: day-first stands, the other is refused
+    assert decide_date_order([pd.Series(["13/02/2025", "02/13/2025"])]).value == "day_first"
+
+
+@pytest.mark.parametrize("typed,expected", [
+    ("9.30am", "09:30"), ("2.15pm", "14:15"), ("9:30 AM", "09:30"), ("09.30", "09:30"), ("12pm", "12:00"),
+    ("12.05am", "00:05"), ("9:30", "09:30")])
+def test_everyday_times(typed, expected):
+    from kwanalytics.ingest.parsing import parse_column
+
+    p = parse_column(pd.Series([typed]), "time")
+    assert p.values.iloc[0] == expected and not p.bad.iloc[0]
+
+
+@pytest.mark.parametrize("typed,expected", [
+    ("2 Dec 2025", "2025-12-02 00:00"), ("Wed 02/12/2026", "2026-12-02 00:00"),
+    ("Wednesday 2 December 2025 14:30", "2025-12-02 14:30"), ("02/12/2025 2.15pm", "2025-12-02 14:15"),
+    ("2025-12-02T09:30:00Z", "2025-12-02 09:30"), ("2025-07-02T09:30:00Z", "2025-07-02 10:30"),  # BST
+    ("2025-07-02T09:30:00+01:00", "2025-07-02 09:30"), ("2 Dec 2025 9.30am", "2025-12-02 09:30")])
+def test_everyday_dates_and_iso_with_t_and_z(typed, expected):
+    from kwanalytics.ingest.parsing import parse_column
+
+    p = parse_column(pd.Series([typed, "2025-10-06 10:05"]), "datetime")
+    assert p.values.iloc[0] == pd.Timestamp(expected) and not p.bad.any()
+
+
+def test_a_merged_incident_datetime_header_over_date_and_time_keeps_the_time(tmp_path):
+    ws = _workspace(tmp_path)
+    wb = Workbook()
+    sheet = wb.active
+    sheet.append(["Behaviour Incident ID", "Student ID", "Incident Datetime", None, "Behaviour", "Severity"])
+    sheet.merge_cells("C1:D1")
+    from datetime import datetime, time
+
+    sheet.append(["I1", "S001", datetime(2025, 10, 6), time(10, 5), "Defiance", 2])
+    sheet.append(["I2", "S002", "07/10/2025", "13:30", "Defiance", 3])
+    wb.save(ws / "data" / "raw" / "arbor.xlsx")
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0, summary
+    stored = _stored(ws).set_index("incident_id")["occurred_at"]
+    assert stored["I1"] == pd.Timestamp("2025-10-06 10:05") and stored["I2"] == pd.Timestamp("2025-10-07 13:30")
+    assert "written over two columns" in " ".join(_entries(summary, "arbor.xlsx")[0]["warnings"])

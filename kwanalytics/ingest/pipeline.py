@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from kwanalytics import audit
 from kwanalytics.schema.contracts import TABLES, empty_frame
 from kwanalytics.errors import KwaError, WorkspaceError
+from kwanalytics.ingest.habits import decide_date_order, decide_decimal
 from kwanalytics.ingest.parsing import map_distinct, parse_column
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
 from kwanalytics.ingest.readers import EXCEL_ERRORS, RawExport, UnreadableFile, read_parts
@@ -159,6 +160,13 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     skip_null = {}
     signed_skip = np.zeros(n, dtype=bool)
     broken = _excel_errors(original, problems)
+    _join_merged_datetime(export, rec, cells, table)
+    # decided once for the file, from all of it (ingest/habits.py)
+    decimal = decide_decimal([cells[c] for c in cells if c in table.columns and table.columns[c].kind
+                              in ("int", "float")], mapping.decimal)
+    order = decide_date_order([cells[c] for c in cells if c in table.columns and table.columns[c].kind
+                               in ("date", "datetime")], mapping.date_order)
+    result.warnings.extend(d.said for d in (decimal, order) if d.said)
     for name, col in table.columns.items():
         if name not in cells:
             columns[name] = pd.Series(index=pd.RangeIndex(n), dtype=base[name].dtype)  # all missing
@@ -181,7 +189,7 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
         if name in mapping.values:
             table_values = mapping.values[name]
             raw = map_distinct(raw, lambda v: table_values.get(fold(v), v))
-        parsed = parse_column(raw, col.kind)
+        parsed = parse_column(raw, col.kind, day_first=order.value == "day_first", decimal=decimal.value)
         values = parsed.values.set_axis(range(n))
         columns[name] = values.astype("datetime64[us]") if col.kind in ("date", "datetime") else values
         parse_problems(raw, col, parsed.bad, problems)
@@ -223,6 +231,33 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     result.warnings.extend(export.notes)
     return Batch(result, export, mapping, frame, export.rows, problems, original,
                  extra | {"skip_null": skip_null, "signed_skip": signed_skip})
+
+
+def _join_merged_datetime(export: RawExport, rec: Recognition, cells: dict, table) -> None:
+    """A date-time header merged over a date column and a time column ("Incident Datetime" over two cells):
+    the header cell after it is empty and its cells are times; each row's two cells are read as one."""
+    for pos, name in rec.columns.items():
+        col = table.columns.get(name)
+        nxt = pos + 1
+        if col is None or col.kind != "datetime" or nxt >= len(export.header) or export.header[nxt].strip():
+            continue
+        if nxt not in export.cells or nxt in rec.columns:
+            continue
+        times = export.cells[nxt].reset_index(drop=True)
+        present = times.notna() & times.astype("str").str.strip().ne("")
+        if not present.any():
+            continue
+        clock = times[present].astype("str").str.strip()
+        looks = clock.str.match(r"^\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\.?)?$", case=False)
+        if not looks.all():
+            continue
+        day = cells[name].astype("str").str.strip()
+        # a date read from Excel as midnight ("2025-10-06" or "... 00:00:00") takes the time beside it
+        day = day.str.replace(r"\s+00:00(?::00)?$", "", regex=True)
+        cells[name] = day.where(~present.to_numpy(), day + " " + times.astype("str").str.strip()).where(
+            cells[name].notna())
+        export.notes.append(f"'{export.header[pos]}' is written over two columns (a date and a time): "
+                            "each row's date and time were read together")
 
 
 def _excel_errors(original: pd.DataFrame, problems: Problems) -> dict[int, np.ndarray]:

@@ -36,6 +36,9 @@ class TableMapping:
     priority: int = 0
     labels: dict = field(default_factory=dict)  # column -> its first spelling as written, in the file's order
     skip_above: dict = field(default_factory=dict)  # column -> number; rows whose number is above it are skipped
+    # what the source always writes, when it is not left to each file to show (ingest/habits.py)
+    decimal: str | None = None  # "." or ","
+    date_order: str | None = None  # "day_first" or "month_first"
 
     def match(self, header: list[str]) -> dict[int, str]:
         """Header position -> column name, for the header cells this mapping knows (first spelling wins)."""
@@ -123,6 +126,10 @@ class ProfileSpec(Strict):
     profile: str
     priority: int = 0  # which profile wins when two fit a header equally well; 0 unless a profile says
     canonical_names: bool = False  # only the generic profile matches kwanalytics' own column names
+    # Left out, each file shows its own (ingest/habits.py): the decimal comma when its numbers only make sense
+    # so; month-first dates when some date only makes sense so. Stated, every file of the source is read so.
+    decimal: Literal[".", ","] | None = None
+    date_order: Literal["day_first", "month_first"] | None = None
     tables: dict[str, TableSpec]
 
     @model_validator(mode="after")
@@ -137,7 +144,8 @@ class ProfileSpec(Strict):
         return self
 
 
-def _mapping(profile: str, table: str, spec: TableSpec, priority: int, canonical_names: bool) -> TableMapping:
+def _mapping(profile: str, table: str, spec: TableSpec, priority: int, canonical_names: bool,
+             decimal: str | None = None, date_order: str | None = None) -> TableMapping:
     headers, transforms, labels = {}, {}, {}
     for column, names in spec.columns.items():
         spellings = names.headers if isinstance(names, ColumnSpec) else names
@@ -155,7 +163,7 @@ def _mapping(profile: str, table: str, spec: TableSpec, priority: int, canonical
     reason = str(spec.skip.get("reason", "not a row of this table"))
     skip = {col: {fold(v) for v in vals} for col, vals in spec.skip.items() if col != "reason"}
     return TableMapping(profile, table, headers, tuple(spec.extra), values, skip, reason, transforms, priority,
-                        labels, dict(spec.skip_above))
+                        labels, dict(spec.skip_above), decimal, date_order)
 
 
 def load_profile(path: Path) -> ProfileSpec:
@@ -182,7 +190,8 @@ def load_profiles(settings: Settings) -> dict[str, list[TableMapping]]:
             if name in out:
                 continue  # the workspace's copy overrides the default
             spec = load_profile(path)
-            out[name] = [_mapping(name, t, s, spec.priority, spec.canonical_names) for t, s in spec.tables.items()]
+            out[name] = [_mapping(name, t, s, spec.priority, spec.canonical_names, spec.decimal, spec.date_order)
+                         for t, s in spec.tables.items()]
     return out
 
 
