@@ -37,7 +37,8 @@ test: setup browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lab: setup
-	KWA_WORKSPACE=$(abspath $(WORKSPACE)) $(BIN)/jupyter lab notebooks/
+	@# opens the explore notebook (notebooks/explore.ipynb) on this workspace's processed tables
+	KWA_WORKSPACE=$(abspath $(WORKSPACE)) $(BIN)/jupyter lab notebooks/explore.ipynb
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
