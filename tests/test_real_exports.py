@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from rich.console import Console
 
@@ -330,3 +332,41 @@ def test_a_merged_incident_datetime_header_over_date_and_time_keeps_the_time(tmp
     stored = _stored(ws).set_index("incident_id")["occurred_at"]
     assert stored["I1"] == pd.Timestamp("2025-10-06 10:05") and stored["I2"] == pd.Timestamp("2025-10-07 13:30")
     assert "written over two columns" in " ".join(_entries(summary, "arbor.xlsx")[0]["warnings"])
+
+
+@pytest.mark.parametrize("text", [
+    "Behaviour incidents\r\nDate range: 01/09/2025 - 31/12/2025\r\n\r\nNo records found\r\n",
+    "No records found.\r\n",
+    ",".join(HEADER) + "\r\nNo records found,,,,,,\r\n"])
+def test_no_records_found_is_an_empty_export_not_a_refusal(tmp_path, text):
+    ws = _workspace(tmp_path)
+    (ws / "data" / "raw" / "incidents.csv").write_text(text)
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "incidents.csv")
+    assert result.exit_code == 0 and entry["status"] == "read" and "error" not in entry, entry
+    assert entry["accepted"] == 0
+    _conserved(summary)
+
+
+TITLE_LINE = st.text(alphabet=st.characters(whitelist_categories=("L", "Nd", "Zs"), max_codepoint=0x24F),
+                     min_size=1, max_size=30).filter(lambda t: t.strip())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.lists(TITLE_LINE, max_size=12), n=st.integers(0, 15),
+       footer=st.lists(st.sampled_from(["Total: {n}", "Total,,,,{n}", ",,,,,,", "Printed by Mr Patel on 01/10/2025",
+                                        "Page 1 of 1", "End of report", "Number of incidents: {n}", ""]),
+                       max_size=5))
+def test_a_title_block_and_a_footer_lose_no_data_row(tmp_path_factory, title, n, footer):
+    ws = _workspace(tmp_path_factory.mktemp("habit"))
+    lines = [_csv([[t]]) for t in title] + [_csv([HEADER] + [_incident(i, notes=f"note {i}") for i in range(n)])]
+    lines += [f.format(n=n) + "\r\n" for f in footer]
+    (ws / "data" / "raw" / "incidents.csv").write_text("".join(lines), encoding="utf-8")
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "incidents.csv")
+    assert result.exit_code == 0, entry
+    assert entry["accepted"] == n and entry["rejected"] == 0
+    assert entry["skipped"] == sum(1 for f in footer if f)  # every footer line named and counted, none a record
+    if n:
+        assert sorted(_stored(ws)["notes"]) == sorted(f"note {i}" for i in range(n))
+    _conserved(summary)

@@ -35,7 +35,7 @@ from kwanalytics.errors import KwaError, WorkspaceError
 from kwanalytics.ingest.habits import decide_date_order, decide_decimal
 from kwanalytics.ingest.parsing import map_distinct, parse_column
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
-from kwanalytics.ingest.readers import EXCEL_ERRORS, RawExport, UnreadableFile, read_parts
+from kwanalytics.ingest.readers import EXCEL_ERRORS, NO_RECORDS, NO_RECORDS_ROW, RawExport, UnreadableFile, read_parts
 from kwanalytics.ingest.template_marks import EXAMPLE_REASON, NOT_DATA_REASON, Marks, read_marks
 from kwanalytics.safety import to_safe_csv
 from kwanalytics.ingest.risk_assessments import community_sessions_without_ra
@@ -233,6 +233,20 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
                  extra | {"skip_null": skip_null, "signed_skip": signed_skip})
 
 
+def _says_no_records(export: RawExport) -> bool:
+    """A report that found nothing: "No records found" under its title lines, and no header printed."""
+    if len(export.cells) > NO_RECORDS_TITLE_LINES:
+        return False
+    if any(f.reason == NO_RECORDS_ROW for f in export.furniture):
+        return True
+    lines = [" ".join(export.header)] + [" ".join(str(c) for c in row if isinstance(c, str))
+                                         for row in export.cells.itertuples(index=False)]
+    return any(NO_RECORDS.match(line) for line in lines)
+
+
+NO_RECORDS_TITLE_LINES = 20  # more lines than a title block above "No records found" is not an empty report
+
+
 def _join_merged_datetime(export: RawExport, rec: Recognition, cells: dict, table) -> None:
     """A date-time header merged over a date column and a time column ("Incident Datetime" over two cells):
     the header cell after it is empty and its cells are times; each row's two cells are read as one."""
@@ -394,6 +408,14 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
             if path in lock_notes:
                 result.warnings.append(lock_notes.pop(path))
             rec = recognise(export.header, mappings)
+            if rec.mapping is None and _says_no_records(export):
+                # "No records found" under a title and no header: an empty export, read, with nothing in it
+                result.rows_read = export.rows_read
+                for f in export.furniture:
+                    result.skip(f.reason, 1)
+                result.skip(NO_RECORDS_ROW, len(export.cells))
+                result.warnings.append(f"{path.name}: the export says it found no records; nothing to store")
+                continue
             if rec.mapping is None:
                 shown = ", ".join(f"'{h}'" for h in export.header[:12] if h) or "(nothing)"
                 closest = (f" It looks most like a {rec.closest.table} export ({rec.closest.profile} profile) but has "
