@@ -212,3 +212,28 @@ def test_escalation_reads_a_short_last_week_at_its_own_length(settings, calendar
     evidence = found.loc[found["pattern"] == "escalation", "evidence"]
     assert len(evidence) == 1
     assert "rose from 1.0 to 3.2 a school week" in evidence.iloc[0]
+
+
+def test_cohort_effect_by_group_and_cost_by_programme(settings, calendar):
+    from kwanalytics.evidence.cohort import cohort_sections
+    from kwanalytics.metrics.impact import enrolment_impact
+
+    tables = _programme_school()
+    # Zones sessions: 10 of £30 = £300 against its £3,000 budget
+    tables["sessions"] = _typed("sessions", [
+        {"session_id": f"Z{i}", "student_id": f"S00{1 + i % 5}", "date": pd.Timestamp("2025-11-10") + pd.Timedelta(days=i),
+         "duration_minutes": 60, "activity": "Zones of Regulation", "cost_gbp": 30.0} for i in range(10)])
+    report = cohort_sections(tables, settings, calendar, SALT)
+    verdicts = enrolment_impact(tables, calendar, settings)["verdict"].value_counts()
+    year = report.tables["effect_by_group"].set_index(["breakdown", "group"]).loc[("year group", "Year 11")]
+    assert year["enrolments"] == 5 and year["pupils"] == 5
+    assert year["improved_clearly"] == verdicts.get("clearly fewer incidents", 0)
+    assert year["no_clear_change"] == verdicts.get("no clear change", 0)
+    cost = report.tables["cost_by_programme"].set_index("programme")
+    assert cost.loc["Zones of Regulation", "cost_gbp"] == pytest.approx(300.0)
+    assert cost.loc["Zones of Regulation", "spend_share"] == pytest.approx(0.1)
+    improved = verdicts.get("clearly fewer incidents", 0)
+    expected = 300.0 / improved if improved else None
+    got = cost.loc["Zones of Regulation", "cost_per_pupil_improved"]
+    assert (pd.isna(got) and expected is None) or got == pytest.approx(expected)
+    assert cost.loc["ELSA", "budget_gbp"] == 1200.0

@@ -16,6 +16,8 @@ import pandas as pd
 
 from kwanalytics.evidence import charts
 from kwanalytics.calendar import data_period, weekly_counts
+from kwanalytics.evidence.display import format_value
+from kwanalytics.metrics.impact import FEWER, MORE, NO_CLEAR, TOO_LITTLE
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -219,16 +221,55 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
                             cost=sessions["cost_gbp"].astype("Float64").fillna(0))
         per = s.groupby("student_id", as_index=False).agg(sessions=("session_id", "count"),
                                                           hours=("hours", "sum"), cost_gbp=("cost", "sum"))
-        per["hours"] = per["hours"].astype(float).round(1)
-        per["cost_gbp"] = per["cost_gbp"].astype(float).round(2)
+        per["hours"] = per["hours"].astype(float)
+        per["cost_gbp"] = per["cost_gbp"].astype(float)
         per.insert(0, "pupil", _pseudo(per["student_id"], salt))
         out.tables["cost_per_pupil"] = per.drop(columns=["student_id"]).sort_values("cost_gbp", ascending=False,
                                                                                    ignore_index=True)
-        out.summary.append(f"Key-work sessions cost £{per['cost_gbp'].sum():,.2f} in all, a median of "
-                           f"£{per['cost_gbp'].median():,.2f} per pupil.")
+        out.summary.append(f"Key-work sessions cost {format_value(per['cost_gbp'].sum(), 'money')} in all, a median "
+                           f"of {format_value(per['cost_gbp'].median(), 'money')} per pupil.")
+
+    def cost_by_programme():
+        prog = out.tables.get("programmes")
+        if prog is None or prog.empty:
+            out.tables["cost_by_programme"] = pd.DataFrame()
+            return
+        improved = (enrol.loc[enrol["verdict"] == FEWER].groupby("programme")["student_id"].nunique()
+                    if len(enrol) else pd.Series(dtype="int64"))
+        table = prog[[c for c in ("programme", "pupils", "sessions", "session_hours", "cost_gbp", "budget_gbp",
+                                  "spend_share", "suppressed") if c in prog]].copy()
+        # cost per pupil whose incidents clearly fell: blank where the programme's pupils are suppressed
+        n = table["programme"].map(improved).astype("Float64")
+        table["cost_per_pupil_improved"] = (table["cost_gbp"] / n.where(n > 0)).astype(float).where(
+            ~table["suppressed"].fillna(False).astype(bool))
+        out.tables["cost_by_programme"] = table.drop(columns=["suppressed"])
+        over = table.loc[table["spend_share"].astype(float) > 1, "programme"] if "spend_share" in table else []
+        if len(over):
+            out.summary.append("Spent more than the budget: " + ", ".join(over) + ".")
+
+    def effect_by_group():
+        """Verdict counts per area of need and year group, each group suppressed below the smallest size."""
+        if enrol.empty:
+            out.tables["effect_by_group"] = pd.DataFrame()
+            return
+        students = tables["students"].drop_duplicates("student_id").set_index("student_id")
+        rows = []
+        for col, label in (("primary_need", "area of need"), ("year_group", "year group")):
+            group = enrol["student_id"].map(students[col]).fillna("not recorded")
+            g = enrol.assign(group=group.to_numpy()).groupby("group")
+            part = pd.DataFrame({"enrolments": g.size(), "pupils": g["student_id"].nunique(),
+                                 **{name: g["verdict"].agg(lambda v, verdict=verdict: int((v == verdict).sum()))
+                                    for name, verdict in (("improved_clearly", FEWER), ("no_clear_change", NO_CLEAR),
+                                                          ("worse_clearly", MORE), ("too_little_data", TOO_LITTLE))}})
+            part = part.reset_index().rename(columns={"index": "group"})
+            part.insert(0, "breakdown", label)
+            rows.append(part)
+        out.tables["effect_by_group"] = suppress_small_groups(pd.concat(rows, ignore_index=True),
+                                                              count_col="pupils", min_size=k)
 
     for key, fn in (("programmes", programmes), ("attainment", attainment), ("incidents_weekly", weekly),
-                    ("breakdowns", breakdowns), ("cost_per_pupil", costs)):
+                    ("breakdowns", breakdowns), ("cost_per_pupil", costs), ("cost_by_programme", cost_by_programme),
+                    ("effect_by_group", effect_by_group)):
         out.run(key, fn)
     return out.finish()
 
