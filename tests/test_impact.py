@@ -255,12 +255,12 @@ def test_programme_aggregation(settings, monkeypatch):
     assert tt["rate_ratio"] == pytest.approx(24 / 27)
     # Its variance (log scale) is the robust one: squared residuals of each enrolment's count during, given its
     # total, each over 1 - its leverage (its share of the binomial information), over the squared information;
-    # the interval takes t on the effective number of enrolments less one.
+    # the interval takes t on 4 - 1 degrees of freedom.
     during, total = np.array([2, 6, 16, 0]), np.array([20, 12, 18, 1])
     p = 24 / 51
     w = total * p * (1 - p)
     var = ((during - total * p) ** 2 / (1 - w / w.sum())).sum() / w.sum() ** 2
-    half = stats.t.isf(0.025, w.sum() ** 2 / (w**2).sum() - 1) * np.sqrt(var)
+    half = stats.t.isf(0.025, 3) * np.sqrt(var)
     assert tt["rate_ratio_ci_low"] == pytest.approx(24 / 27 * np.exp(-half))
     assert tt["rate_ratio_ci_high"] == pytest.approx(24 / 27 * np.exp(half))
     # One fell, one rose: the spread between them is far beyond chance (I² from the random-effects pool).
@@ -485,8 +485,11 @@ def test_cohort_shows_a_forest_only_for_programmes_listed_pupil_by_pupil(setting
     t = _season(np.random.default_rng(19), 30, effect=0.5)
     small = _enrol([["S1", "P020", "Small group", START, END], ["S2", "P021", "Small group", START, END]])
     t["interventions"] = pd.concat([t["interventions"], small], ignore_index=True)
-    for name in ("contacts", "risk_assessments"):
-        t.setdefault(name, empty_frame(name))
+    # Every canonical column present, as after ingest.
+    t = {name: pd.concat([empty_frame(name), t.get(name, empty_frame(name))], ignore_index=True)
+         for name in ("students", "targets", "target_ratings", "sessions", "incidents", "interventions", "contacts",
+                      "budget", "risk_assessments")}
     section = cohort_sections(t, settings, CAL, b"salt", as_of=END)
+    assert not any("programmes section" in note for note in section.notes), section.notes
     assert "forest: Programme" in section.figures and "forest: Small group" not in section.figures
     assert any("cannot take out" in line for line in section.summary)

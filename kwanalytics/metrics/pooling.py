@@ -10,8 +10,8 @@ the effect. Two tools, each for what it does well (docs/impact.md has the simula
   days / baseline days); a binomial GLM (statsmodels) with that offset estimates the common log RR. Its variance
   is the robust (sandwich) one across enrolments with each residual scaled by 1 / (1 - leverage) (the "CR2"
   small-sample form, Bell & McCaffrey 2002), never below the binomial model's; it absorbs both the week-to-week
-  overdispersion within pupils and the real differences between them. The t quantile takes the effective number
-  of enrolments (Kish: (sum w)^2 / sum w^2) less one as degrees of freedom. Unlike inverse-variance pooling of each enrolment's log ratio, it needs no 0.5 added to zero counts
+  overdispersion within pupils and the real differences between them. The t quantile takes k - 1 degrees of
+  freedom (k enrolments). Unlike inverse-variance pooling of each enrolment's log ratio, it needs no 0.5 added to zero counts
   and its weights do not depend on the counts being pooled, so a programme of pupils with few incidents is not
   pulled towards "no change" (measured: 0.59 for a true 0.5 that way, 0.50 this way).
 - :func:`pool_log_ratios`, the heterogeneity: a random-effects meta-analysis of the log ratios (statsmodels
@@ -27,7 +27,7 @@ from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
 POOL_KEYS = ("estimate", "ci_low", "ci_high", "tau2", "i2", "k")
-METHOD = ("conditional Poisson GLM, robust (CR2) variance, t interval on the effective number of enrolments; "
+METHOD = ("conditional Poisson GLM, robust (CR2) variance, t interval on enrolments - 1 degrees of freedom; "
           "I² from a Paule-Mandel random-effects pool")
 
 
@@ -70,10 +70,7 @@ def pool_rate_ratios(events_treatment, days_treatment, events_baseline, days_bas
     leverage = w / info
     sandwich = float(((a - n * p) ** 2 / (1 - leverage)).sum()) / info**2
     var = max(sandwich, 1 / info) + extra_variance
-    # Degrees of freedom: the effective number of enrolments (Kish), since a few pupils with many incidents carry
-    # most of the weight and the sandwich is then as uncertain as if there were only those few.
-    k_eff = info**2 / float((w**2).sum())
-    crit = stats.t.isf((1 - confidence) / 2, max(k_eff - 1, 1.0))
+    crit = stats.t.isf((1 - confidence) / 2, k - 1)
     est = float(fit.params[0])
     half = crit * np.sqrt(var)
     return {"estimate": est, "ci_low": est - half, "ci_high": est + half, "k": k}
