@@ -222,3 +222,18 @@ def test_ingest_warnings_and_the_reports_use_the_same_rule(tmp_path):
     listed = offsite_without_ra(stored["sessions"], stored["risk_assessments"], load_settings(tmp_path))
     assert listed["session_id"].tolist() == ["SE2", "SE5", "SE4"]
     assert any("due for review on 2025-10-31" in w["message"] for w in result.warnings)
+
+
+def test_budget_scope_is_normalised_one_way_for_every_reader():
+    from kwanalytics.metrics.sessions import budget_lines
+
+    budget = pd.DataFrame({"budget_id": ["B1", "B2", "B3", "B4"], "scope": ["Pupil", "intervention", np.nan, "service"],
+                           "scope_id": ["A", "Zones", np.nan, np.nan], "amount_gbp": ["10", 20.0, 30.0, 40.0]})
+    lines = budget_lines(budget, load_settings(None))
+    assert lines["scope"].tolist() == ["student", "programme", "general", "general"]
+    assert lines["scope_id"].tolist()[:2] == ["A", "Zones of Regulation"]  # a programme's name, canonical
+    assert lines["amount_gbp"].tolist() == [10.0, 20.0, 30.0, 40.0]
+    # The pupil pack takes the pupil's own lines through it: a "Pupil" line is the pupil's.
+    from kwanalytics.evidence.pupil import _own
+
+    assert _own({"budget": budget}, "A", load_settings(None))["budget"]["budget_id"].tolist() == ["B1"]

@@ -73,15 +73,14 @@ def recorded_outcomes(interventions: pd.DataFrame, settings, as_of=None) -> pd.D
 
 def with_budget_only_programmes(programmes: pd.DataFrame, tables: dict, settings) -> pd.DataFrame:
     """``programmes`` plus a row (0 pupils) for each programme that has a budget line but no enrolment yet."""
-    from kwanalytics.settings import fold
-
     budget = tables.get("budget")
     if budget is None or budget.empty or "budget_gbp" not in programmes:
         return programmes
-    rows = budget.loc[budget["scope"].map(lambda s: fold(s) if pd.notna(s) else "") == "programme"]
-    vocab = settings.vocabularies.get("programmes")
-    name = rows["scope_id"].map(lambda s: ((vocab.canonical(s) if vocab else None) or s) if pd.notna(s) else s)
-    amounts = pd.to_numeric(rows["amount_gbp"], errors="coerce").groupby(name).sum()
+    from kwanalytics.metrics.sessions import budget_lines
+
+    lines = budget_lines(budget, settings)
+    rows = lines.loc[lines["scope"] == "programme"]
+    amounts = rows["amount_gbp"].groupby(rows["scope_id"]).sum()
     missing = amounts.loc[~amounts.index.isin(programmes["programme"])]
     if missing.empty:
         return programmes

@@ -175,13 +175,15 @@ def default_period(tables: dict, student_id: str) -> tuple[pd.Timestamp, pd.Time
     return pd.Timestamp(since), pd.Timestamp(end)
 
 
-def _own(tables: dict, student_id: str) -> dict:
+def _own(tables: dict, student_id: str, settings) -> dict:
     """This pupil's rows of every table (budget rows scoped to the pupil); nothing of anyone else."""
     out = {}
     for name, frame in tables.items():
         if name == "budget":
-            out[name] = frame.loc[(frame["scope"].astype("string").str.casefold() == "student")
-                                  & (frame["scope_id"] == student_id)].copy()
+            from kwanalytics.metrics.sessions import budget_lines
+
+            lines = budget_lines(frame, settings)
+            out[name] = lines.loc[(lines["scope"] == "student") & (lines["scope_id"] == student_id)].copy()
         elif "student_id" in frame:
             out[name] = frame.loc[frame["student_id"] == student_id].copy()
         else:
@@ -599,7 +601,7 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     since = pd.Timestamp(since) if since is not None else d_since
     until = pd.Timestamp(until) if until is not None else d_until
     pack = EvidencePack(student_id, name, since, until, calendar.source)
-    ctx = _Context(student_id, tables, _own(tables, student_id), settings, calendar, since, until,
+    ctx = _Context(student_id, tables, _own(tables, student_id, settings), settings, calendar, since, until,
                    _redactor(student_id, tables["students"]), pack, watchlist)
     for key, build in BUILDERS:
         run_section(key, lambda: build(ctx), pack.tables, pack.notes)

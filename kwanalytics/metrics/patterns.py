@@ -45,10 +45,6 @@ PRIOR_WEIGHT = 20
 SAFEGUARDING = "a safeguarding rule, not a statistical test"
 
 
-def _cfg(settings) -> dict:
-    return (settings.config or {}).get("patterns") or {}
-
-
 def _d(ts) -> str:
     return pd.Timestamp(ts).strftime("%d/%m/%Y")
 
@@ -175,8 +171,8 @@ def clusters(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, set
     after looking at the data, and the scan statistic pays for that choice. Counted in school days, so a
     half-term inside a run does not stretch it.
     """
-    cfg = _cfg(settings).get("clusters") or {}
-    n_min, k = int(cfg["incidents"]), int(cfg["within_school_days"])
+    cfg = settings.school.patterns.clusters
+    n_min, k = cfg.incidents, cfg.within_school_days
     empty = Test("cluster", pd.Series(dtype=float), None)
     if len(inc) < n_min or not len(calendar):
         return empty
@@ -291,7 +287,7 @@ def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
     """A weekday, a period or a weekday x period slot holding more of the pupil's incidents than their school time
     gives: weekdays by the pupil's own school days on roll, periods by the school-wide spread (smoothed towards each
     period's length). The most specific, most significant cell speaks for the pupil."""
-    min_count = int((_cfg(settings).get("concentration") or {})["min_incidents"])
+    min_count = settings.school.patterns.concentration.min_incidents
     inc, totals = _eligible(inc, min_count)
     if inc.empty:
         return Test("time", pd.Series(dtype=float), None)
@@ -335,7 +331,7 @@ def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
 
 def _against_school_mix(kind: str, column: str, inc: pd.DataFrame, school: pd.DataFrame, settings, text, step) -> Test:
     """One value of ``column`` over-represented in a pupil's incidents against the school's mix of it."""
-    min_count = int((_cfg(settings).get("concentration") or {})["min_incidents"])
+    min_count = settings.school.patterns.concentration.min_incidents
     everyone = _crosstab(school["student_id"], school[column])
     inc, totals = _eligible(inc, min_count, column)
     if inc.empty:
@@ -392,7 +388,7 @@ def triggers(inc: pd.DataFrame, settings) -> Test:
     with the unit's school-wide share. The pupil's behaviours are what the test conditions on (chance is about
     which antecedent came first), so choosing the behaviours by their counts keeps the p-value valid.
     """
-    min_count = int((_cfg(settings).get("trigger") or {})["min_incidents"])
+    min_count = settings.school.patterns.trigger.min_incidents
     none = Test("trigger", pd.Series(dtype=float), None)
     abc = inc.dropna(subset=["antecedent"])
     if abc.empty:
@@ -473,11 +469,11 @@ def escalations(inc: pd.DataFrame, calendar: SchoolCalendar, settings, as_of: pd
     physical incidents in those weeks, the pupil's first, after at least ``min_low_level_before`` low-level
     incidents recorded BEFORE the first physical one.
     """
-    cfg = _cfg(settings).get("escalation") or {}
-    weeks_n, min_inc = int(cfg["recent_school_weeks"]), int(cfg["min_incidents"])
-    min_physical, min_low = int(cfg["min_physical"]), int(cfg["min_low_level_before"])
-    physical = {fold(c) for c in _cfg(settings).get("physical_categories") or []}
-    low = {fold(c) for c in _cfg(settings).get("low_level_categories") or []}
+    cfg = settings.school.patterns.escalation
+    weeks_n, min_inc, min_physical, min_low = (cfg.recent_school_weeks, cfg.min_incidents, cfg.min_physical,
+                                               cfg.min_low_level_before)
+    physical = {fold(c) for c in settings.school.patterns.physical_categories}
+    low = {fold(c) for c in settings.school.patterns.low_level_categories}
     weeks = calendar.weeks(end=as_of)
     if weeks.empty or inc.empty:
         return Test("escalation", pd.Series(dtype=float), None), []
@@ -563,7 +559,7 @@ def _flags(inc: pd.DataFrame, students, sessions, calendar: SchoolCalendar, sett
     """The watchlist's rows up to ``as_of`` (no status yet), with each test's p and Benjamini-Hochberg q."""
     if inc.empty or not len(calendar):
         return pd.DataFrame(columns=COLUMNS[:-1])
-    fdr = float(_cfg(settings)["false_discovery_rate"])
+    fdr = settings.school.patterns.false_discovery_rate
     own = own_school_days(inc, students, sessions, calendar, as_of)
     escalation, rule = escalations(inc, calendar, settings, as_of)
     tests = [clusters(inc, own, calendar, settings), time_of_day(inc, own, calendar, settings),
