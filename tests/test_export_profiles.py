@@ -72,10 +72,11 @@ def test_a_bad_time_rejects_its_row_naming_the_value(tmp_path):
 
 
 def test_with_time_joins_only_where_there_is_a_time():
-    dates = pd.Series(["06/10/2025", "2025-10-07 00:00:00", "08/10/2025", None], dtype="str")
-    times = pd.Series(["10:05", "09:30", None, "11:00"], dtype="str")
-    assert with_time(dates, times).tolist()[:3] == ["06/10/2025 10:05", "2025-10-07 09:30", "08/10/2025"]
-    assert pd.isna(with_time(dates, times).iloc[3])
+    dates = pd.Series(["06/10/2025", "2025-10-07 00:00:00", "08/10/2025", None, "09/10/2025 14:20"], dtype="str")
+    times = pd.Series(["10:05", "09:30", None, "11:00", "14:20"], dtype="str")
+    joined = with_time(dates, times).tolist()
+    assert joined[:3] + joined[4:] == ["06/10/2025 10:05", "2025-10-07 09:30", "08/10/2025", "09/10/2025 14:20"]
+    assert pd.isna(joined[3])
 
 
 ARBOR = ("Behaviour Incident ID,Student ID,Student,Incident Datetime,Behaviour,Severity,Narrative\n"

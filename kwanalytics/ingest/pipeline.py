@@ -291,11 +291,11 @@ def _excel_errors(original: pd.DataFrame, problems: Problems) -> dict[int, np.nd
 
 def with_time(dates: pd.Series, times: pd.Series) -> pd.Series:
     """SIMS' separate Date and Time cells as one date-and-time text ("06/10/2025" and "10:05" -> "06/10/2025
-    10:05"); a date whose cell already carries a midnight time (Excel's date cells) loses it first, and a row
-    with no time keeps its date alone."""
+    10:05"); a date whose cell already carries a midnight time (Excel's date cells) loses it first, a date that
+    carries its own time of day keeps it, and a row with no time keeps its date alone."""
     day = dates.astype("str").str.strip().str.replace(r"[ T]00:00(:00)?$", "", regex=True)
     clock = times.astype("str").str.strip()
-    has = clock.notna() & clock.ne("") & day.notna()
+    has = clock.notna() & clock.ne("") & day.notna() & ~day.str.contains(":", regex=False).fillna(False)
     return day.where(~has, day + " " + clock)
 
 
