@@ -119,34 +119,39 @@ class Mistakes:
         self.sessions = s
 
         # record where each mistake ended up (row = 1-based data row; line = the spreadsheet's row number)
-        def record(file, frame, tag, column, kind, note, value_from=None):
+        def record(file, frame, tag, column, kind, note):
             for i in np.flatnonzero(frame["_tag"].to_numpy() == tag):
-                value = frame.loc[i, value_from or column]
+                value = frame.loc[i, column]
                 self.mistakes.append({"file": file, "row": int(i) + 1, "line": int(i) + 2, "column": column,
                                       "value": str(value), "kind": kind, "note": note})
 
-        record("arbor_behaviour_incidents.csv", self.incidents, "severity", "Severity", "out of range",
-               "severity must be 1 to 5")
-        record("arbor_behaviour_incidents.csv", self.incidents, "unknown pupil", "Student ID", "unknown pupil",
-               "no such pupil in students.csv")
-        record("arbor_behaviour_incidents.csv", self.incidents, "exact duplicate", "Behaviour Incident ID",
-               "exact duplicate", "the same row twice")
-        record("arbor_behaviour_incidents.csv", self.incidents, "conflicting duplicate id", "Behaviour Incident ID",
-               "conflicting duplicate id", "same id as an earlier row, different severity and narrative")
-        record("arbor_behaviour_incidents.csv", self.incidents, "hostile text", "Narrative", "hostile text",
-               "a spreadsheet formula: valid row, must be stored as text and shown inert")
-        record("arbor_behaviour_incidents.csv", self.incidents, "unlisted location", "Location", "warning",
-               "a location not in vocabularies.yaml: accepted and reported")
-        record("target_ratings.csv", self.ratings, "impossible date", "rated_on", "impossible date",
-               "there is no 31 February")
-        record("target_ratings.csv", self.ratings, "unknown target", "target_id", "unknown target",
-               "no such target in targets.xlsx")
-        record("arbor_interventions.csv", self.interventions, "ends before start", "End Datetime",
-               "ends before start", "the end date is before the start date")
-        record("sessions.csv", self.sessions, "no risk assessment", "risk_assessment_id", "warning",
-               "a community session with no risk assessment: accepted with a warning")
-        record("sessions.csv", self.sessions, "script note", "notes", "hostile text",
-               "HTML in a note: valid row, must be escaped when shown")
+        # (file, its frame, the planted row's tag, column, kind, what the reader is told), in the truth's order
+        incidents = "arbor_behaviour_incidents.csv"
+        planted = [
+            (incidents, self.incidents, "severity", "Severity", "out of range", "severity must be 1 to 5"),
+            (incidents, self.incidents, "unknown pupil", "Student ID", "unknown pupil",
+             "no such pupil in students.csv"),
+            (incidents, self.incidents, "exact duplicate", "Behaviour Incident ID", "exact duplicate",
+             "the same row twice"),
+            (incidents, self.incidents, "conflicting duplicate id", "Behaviour Incident ID",
+             "conflicting duplicate id", "same id as an earlier row, different severity and narrative"),
+            (incidents, self.incidents, "hostile text", "Narrative", "hostile text",
+             "a spreadsheet formula: valid row, must be stored as text and shown inert"),
+            (incidents, self.incidents, "unlisted location", "Location", "warning",
+             "a location not in vocabularies.yaml: accepted and reported"),
+            ("target_ratings.csv", self.ratings, "impossible date", "rated_on", "impossible date",
+             "there is no 31 February"),
+            ("target_ratings.csv", self.ratings, "unknown target", "target_id", "unknown target",
+             "no such target in targets.xlsx"),
+            ("arbor_interventions.csv", self.interventions, "ends before start", "End Datetime", "ends before start",
+             "the end date is before the start date"),
+            ("sessions.csv", self.sessions, "no risk assessment", "risk_assessment_id", "warning",
+             "a community session with no risk assessment: accepted with a warning"),
+            ("sessions.csv", self.sessions, "script note", "notes", "hostile text",
+             "HTML in a note: valid row, must be escaped when shown"),
+        ]
+        for file, frame, tag, column, kind, note in planted:
+            record(file, frame, tag, column, kind, note)
         ra = self.risk
         for r in self.expired_ra:
             ra.loc[r, "_tag"] = "expired"
