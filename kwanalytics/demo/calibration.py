@@ -30,12 +30,13 @@ ANTECEDENT_MIX = {"Demand placed": 0.2, "Transition": 0.14, "Peer conflict": 0.1
                   "Home or outside issue": 0.05}
 SEVERITY_MIX = {1: 0.3, 2: 0.35, 3: 0.2, 4: 0.1, 5: 0.05}
 #: The kinds a planted school can carry, each at three strengths (the share or size of the planted pattern).
-PLANTED_KINDS = ("cluster", "time", "place", "behaviour", "trigger")
-STRENGTHS = {"cluster": (4, 6, 8), "time": (0.4, 0.6, 0.8), "place": (0.4, 0.6, 0.8),
+PLANTED_KINDS = ("cluster", "time", "place", "behaviour", "trigger", "escalation")
+STRENGTHS = {"cluster": (4, 6, 8), "escalation": (4, 8, 12), "time": (0.4, 0.6, 0.8), "place": (0.4, 0.6, 0.8),
              "behaviour": (0.5, 0.7, 0.9), "trigger": (0.5, 0.7, 0.9)}
 STRENGTH_WORDS = {"cluster": "incidents within 5 school days on top of the pupil's rate",
                   "time": "of incidents on one weekday and period", "place": "of incidents in one place",
-                  "behaviour": "of incidents one behaviour", "trigger": "of incidents after one antecedent"}
+                  "behaviour": "of incidents one behaviour", "trigger": "of incidents after one antecedent",
+                  "escalation": "more incidents over the last 5 school weeks, more each week"}
 
 
 @dataclass
@@ -103,7 +104,8 @@ def planted_school(calendar: SchoolCalendar, settings, kind: str, strength, pupi
                    seed: int = 0, incidents_each: int = 10) -> SimulatedSchool:
     """A null school of ``pupils`` in which ``planted`` pupils, on roll all year, carry one pattern ``kind``.
 
-    cluster: ``strength`` extra incidents within 5 school days on a pupil with a usual rate; time, place, behaviour
+    cluster: ``strength`` extra incidents within 5 school days on a pupil with a usual rate; escalation: ``strength``
+    extra incidents over the last 5 school weeks, more in each later day (a ramp); time, place, behaviour
     and trigger: ``strength`` (a share) of the pupil's ``incidents_each`` incidents on one weekday and period, in
     one place, of one behaviour or after one antecedent, the rest from the school's mixes.
     """
@@ -116,9 +118,13 @@ def planted_school(calendar: SchoolCalendar, settings, kind: str, strength, pupi
         n = incidents_each
         day_idx = np.sort(rng.choice(len(days), n, replace=True))
         frame = _incidents(rng, np.array([sid] * n, dtype=object), days[day_idx], settings)
-        if kind == "cluster":
-            start = int(rng.integers(0, len(days) - 5))
-            extra = np.sort(start + rng.integers(0, 5, int(strength)))
+        if kind in ("cluster", "escalation"):
+            if kind == "cluster":
+                start = int(rng.integers(0, len(days) - 5))
+                extra = np.sort(start + rng.integers(0, 5, int(strength)))
+            else:  # a ramp over the last 25 school days: each day's chance grows with its place in them
+                ramp = np.arange(1, 26, dtype=float)
+                extra = np.sort(len(days) - 25 + rng.choice(25, int(strength), p=ramp / ramp.sum()))
             more = _incidents(rng, np.array([sid] * len(extra), dtype=object), days[extra], settings)
             frame = pd.concat([frame, more], ignore_index=True)
         else:
