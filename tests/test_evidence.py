@@ -237,3 +237,31 @@ def test_cohort_effect_by_group_and_cost_by_programme(settings, calendar):
     got = cost.loc["Zones of Regulation", "cost_per_pupil_improved"]
     assert (pd.isna(got) and expected is None) or got == pytest.approx(expected)
     assert cost.loc["ELSA", "budget_gbp"] == 1200.0
+
+
+def test_best_meeting_rows_by_urgency_and_entry_criteria_aware_of_past_enrolments(settings):
+    from kwanalytics.evidence.cohort import past_enrolments_note, pupils_by_urgency
+
+    students = pupils(3)
+    days = ["2026-03-02 10:00", "2026-03-23 10:00"]
+    incidents = [incident("S003", d, k, physical_intervention=True) for k, d in enumerate(days)]
+    enrol = [{"enrolment_id": "E1", "student_id": "S002", "programme": "Zones of Regulation",
+              "started_on": "2026-02-02", "ended_on": "2026-05-15", "exit_outcome": "Completed: no clear change"},
+             {"enrolment_id": "E2", "student_id": "S003", "programme": "Anger Management",
+              "started_on": "2026-01-12", "ended_on": None}]
+    tables = school(students=students, incidents=incidents, interventions=enrol)
+    watch = pd.DataFrame({"student_id": ["S001", "S002", "S003"], "pattern": ["place", "escalation", "cluster"],
+                          "incidents": [6, 9, 4]})
+    view = watch.assign(status=["continuing", "continuing", "new"])
+    rows = pupils_by_urgency(watch, view, tables, "2026-03-20", "2026-06-01")
+    # new since the meeting first, then escalating, then the rest
+    assert list(rows["student_id"]) == ["S003", "S002", "S001"]
+    first = rows.iloc[0]
+    assert (first["name"], first["year"], first["key_worker"]) == ("Pupil D", "Year 11", "Ms Key")
+    assert first["physical_since_meeting"] == 1 and first["programmes"] == "Anger Management (now, since 12 Jan 2026)"
+    assert rows.iloc[1]["programmes"] == "Zones of Regulation (Feb–May 2026: Completed: no clear change)"
+    entry = pd.DataFrame({"student_id": ["S002", "S001"], "programme": ["Zones of Regulation"] * 2})
+    notes = past_enrolments_note(entry, tables["interventions"], settings)
+    assert notes.iloc[0] == ("completed Zones of Regulation Feb–May 2026, completed: no clear change: consider "
+                             "another programme")
+    assert notes.iloc[1] == ""

@@ -273,6 +273,83 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
     return out.finish()
 
 
+def _span(start, end) -> str:
+    start = pd.Timestamp(start)
+    if pd.isna(end):
+        return f"since {start.day} {start:%b %Y}"
+    end = pd.Timestamp(end)
+    return f"{start:%b}–{end:%b %Y}" if start.year == end.year else f"{start:%b %Y}–{end:%b %Y}"
+
+
+def programme_history(interventions: pd.DataFrame, as_of) -> pd.Series:
+    """Per pupil, their programmes in plain words, current first: "Zones of Regulation (now, since 3 Feb 2026);
+    Social Skills Group (Jan–Apr 2026: Completed: targets met)"."""
+    if interventions is None or interventions.empty:
+        return pd.Series(dtype="string")
+    e = interventions.assign(_start=pd.to_datetime(interventions["started_on"]),
+                             _end=pd.to_datetime(interventions["ended_on"]))
+    e = e.loc[e["_start"] <= pd.Timestamp(as_of)]
+    current = e["_end"].isna() | (e["_end"] >= pd.Timestamp(as_of))
+    outcome = e["exit_outcome"].astype("string").str.strip().replace("", pd.NA).fillna("no outcome recorded")
+    text = pd.Series(
+        [f"{p} (now, {_span(s_, pd.NaT)})" if now else f"{p} ({_span(s_, e_)}: {o})"
+         for p, s_, e_, now, o in zip(e["programme"], e["_start"], e["_end"], current, outcome)], index=e.index)
+    order = e.assign(_text=text, _now=current).sort_values(["student_id", "_now", "_start"],
+                                                           ascending=[True, False, False])
+    return order.groupby("student_id")["_text"].agg("; ".join)
+
+
+def pupils_by_urgency(watch: pd.DataFrame, view: pd.DataFrame, tables: dict, since, as_of) -> pd.DataFrame:
+    """One row per pupil on the watchlist for the BEST meeting, most urgent first: a pattern new since the last
+    meeting, then escalating, then physical incidents since the meeting; with the pupil's name, year, key worker,
+    patterns in plain words and programmes now and before with their recorded outcomes."""
+    if watch.empty:
+        return pd.DataFrame()
+    students = tables["students"].drop_duplicates("student_id").set_index("student_id")
+    incidents = tables["incidents"]
+    when = pd.to_datetime(incidents["occurred_at"])
+    recent = incidents.loc[(when >= pd.Timestamp(since)) & (when < pd.Timestamp(as_of) + pd.Timedelta(days=1))]
+    physical = recent.loc[recent["physical_intervention"].fillna(False).astype(bool)].groupby("student_id").size()
+    new = view.loc[view["status"].astype("string") == "new"].groupby("student_id")["pattern"].agg(
+        lambda p: ", ".join(sorted(set(p)))) if "status" in view and len(view) else pd.Series(dtype="string")
+    g = watch.groupby("student_id")
+    out = pd.DataFrame({"patterns": g["pattern"].agg(lambda p: ", ".join(sorted(set(p)))),
+                        "incidents": g["incidents"].max()})
+    ids = out.index.to_series()
+    out.insert(0, "name", ids.map(students["display_name"]) if "display_name" in students else pd.NA)
+    out.insert(1, "year", ids.map(students["year_group"]) if "year_group" in students else pd.NA)
+    out.insert(2, "key_worker", ids.map(students["key_worker"]) if "key_worker" in students else pd.NA)
+    out["new_since_meeting"] = ids.map(new).astype("string")
+    out["escalating"] = out["patterns"].str.contains("escalation")
+    out["physical_since_meeting"] = ids.map(physical).fillna(0).astype(int)
+    out["programmes"] = ids.map(programme_history(tables.get("interventions"), as_of)).astype("string")
+    out = out.assign(_new=out["new_since_meeting"].notna()).sort_values(
+        ["_new", "escalating", "physical_since_meeting", "incidents"], ascending=False).drop(columns="_new")
+    return out.reset_index()
+
+
+def past_enrolments_note(entry: pd.DataFrame, interventions: pd.DataFrame, settings) -> pd.Series:
+    """For each pupil meeting a programme's entry criteria: their ended enrolments in that programme in plain
+    words, with a suggestion when none met its targets ("completed Zones of Regulation Feb–May 2026, no clear
+    change: consider another programme")."""
+    if entry.empty or interventions is None or interventions.empty:
+        return pd.Series("", index=entry.index, dtype="string")
+    phrases = [p.casefold() for p in settings.school.outcomes.targets_met]
+    done = interventions.loc[pd.to_datetime(interventions["ended_on"]).notna()]
+    notes = []
+    for sid, programme in zip(entry["student_id"], entry["programme"]):
+        past = done.loc[(done["student_id"] == sid) & (done["programme"] == programme)]
+        if past.empty:
+            notes.append("")
+            continue
+        outcomes = past["exit_outcome"].astype("string").fillna("")
+        parts = [f"completed {programme} {_span(r.started_on, r.ended_on)}"
+                 + (f", {o.lower()}" if o else "") for r, o in zip(past.itertuples(), outcomes)]
+        met = outcomes.str.casefold().map(lambda o: any(p in o for p in phrases)).any()
+        notes.append("; ".join(parts) + ("" if met else ": consider another programme"))
+    return pd.Series(notes, index=entry.index, dtype="string")
+
+
 def patterns_sections(tables: dict, settings, calendar, as_of=None, since=None) -> Section:
     """The view since the last meeting (``since``, default ``patterns.meeting_every_days`` before ``as_of``), then
     the watchlist with its evidence, hotspot heatmaps, escalations and entry/exit criteria."""
@@ -293,6 +370,7 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None, since=None) 
         status = view.set_index(["student_id", "pattern"])["status"]
         w["status"] = pd.Series([status.get(k, pd.NA) for k in zip(w["student_id"], w["pattern"])], index=w.index,
                                 dtype="string")
+        out.tables["urgency"] = pupils_by_urgency(w, view, tables, start, end)
         out.tables["since_kinds"] = meeting.kinds_since(view)
         out.tables["since_pupils"] = meeting.pupils_by_kind(view)
         out.summary.append(meeting.since_sentence(view, w, start))
@@ -326,8 +404,10 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None, since=None) 
         from kwanalytics.metrics.criteria import criteria_status
 
         c = criteria_status(incidents, tables["interventions"], calendar, settings, as_of=as_of)
-        out.tables["entry"] = c.loc[c["meets_entry"].fillna(False).astype(bool)
-                                    & ~c["enrolled"].fillna(False).astype(bool)].reset_index(drop=True)
+        entry = c.loc[c["meets_entry"].fillna(False).astype(bool)
+                      & ~c["enrolled"].fillna(False).astype(bool)].reset_index(drop=True)
+        entry["before"] = past_enrolments_note(entry, tables["interventions"], settings)
+        out.tables["entry"] = entry
         out.tables["exit"] = c.loc[c["meets_exit"].fillna(False).astype(bool)
                                    & c["enrolled"].fillna(False).astype(bool)].reset_index(drop=True)
         out.summary.append(f"{len(out.tables['entry'])} pupils meet a programme's entry criteria without being "
