@@ -48,6 +48,21 @@ ROW_LISTS = {"student_id": "Pupils", "target_id": "Targets"}
 
 YES_NO = ("Yes", "No")
 
+# A vocabulary whose dropdown also offers another's values: a programme's sessions are those whose activity is
+# the programme (metrics/impact.programme_sessions), so the activity list offers the programmes as well.
+ALSO_LISTS = {"activities": "programmes"}
+
+
+def choices(vocabularies: dict, name: str) -> list[str]:
+    """The values a vocabulary's dropdown offers: its own, then those of ``ALSO_LISTS[name]`` that it does not
+    already know under another spelling."""
+    own = vocabularies[name]
+    values = list(own.values)
+    also = vocabularies.get(ALSO_LISTS.get(name, ""))
+    if also is not None:
+        values += [v for v in also.values if own.canonical(v) is None]
+    return values
+
 
 def prompt(table: str, column: Column) -> str:
     """The input message Excel shows when the cell is selected (Excel allows 255 characters)."""

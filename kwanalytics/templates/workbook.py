@@ -26,7 +26,7 @@ from kwanalytics.ingest.template_marks import EXAMPLE_NAME, NOT_DATA_NAME
 from kwanalytics.safety import neutralise_formula
 from kwanalytics.schema.profiles import load_profiles
 from kwanalytics.settings import Settings
-from kwanalytics.templates.kinds import KINDS, ROW_LISTS, YES_NO, Kind, columns, prompt
+from kwanalytics.templates.kinds import KINDS, ROW_LISTS, YES_NO, Kind, choices, columns, prompt
 
 LAST_ROW = 5000  # validation and formats reach this far down: years of entries for one key worker
 SEPARATOR = " – "  # "S0001 – Callum Stevens": ingest keeps the id before it (the profile's `listed` transform)
@@ -91,7 +91,7 @@ def build_template(kind_name: str, settings: Settings, students: pd.DataFrame | 
         elif col.name == "target_id":
             lists.setdefault(ROW_LISTS["target_id"], target_entries(targets))
         elif col.vocabulary and col.vocabulary in settings.vocabularies:
-            lists.setdefault(col.vocabulary, list(settings.vocabularies[col.vocabulary].values))
+            lists.setdefault(col.vocabulary, choices(settings.vocabularies, col.vocabulary))
         elif col.kind == "bool":
             lists.setdefault("yes_no", list(YES_NO))
     where: dict[str, str] = {}
