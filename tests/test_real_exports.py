@@ -370,3 +370,66 @@ def test_a_title_block_and_a_footer_lose_no_data_row(tmp_path_factory, title, n,
     if n:
         assert sorted(_stored(ws)["notes"]) == sorted(f"note {i}" for i in range(n))
     _conserved(summary)
+
+
+# ------------------------------------------------------------------------------------------------ people
+
+CPOMS_HEADER = ["ID", "Student", "Date/Time", "Categories", "Incident", "Action Taken", "Reported By"]
+
+
+def _cpoms(i, student, when="06/10/2025 10:05"):
+    return [str(i), student, when, "Defiance", "Refused to work", "Reminder", "Mr Patel"]
+
+
+def test_a_cpoms_incident_naming_two_pupils_is_one_incident_for_each(tmp_path):
+    ws = _workspace(tmp_path)
+    rows = [CPOMS_HEADER, _cpoms(101, "Callum Stevens, Amira Khan"), _cpoms(102, "Tom Hill")]
+    (ws / "data" / "raw" / "cpoms.csv").write_text(_csv(rows))
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "cpoms.csv")
+    assert result.exit_code == 0, entry
+    assert (entry["rows_read"], entry["accepted"]) == (3, 3)  # row 2 read as two incidents, said in the summary
+    assert "name several pupils" in " ".join(entry["warnings"]) and "row 2: Callum Stevens, Amira Khan" in \
+        " ".join(entry["warnings"])
+    stored = _stored(ws).set_index("incident_id")["student_id"].to_dict()
+    assert stored == {"101-S001": "S001", "101-S002": "S002", "102": "S003"}
+    # stable: the same export again gives the same ids, no conflict with themselves
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0 and sorted(_stored(ws)["incident_id"]) == ["101-S001", "101-S002", "102"]
+
+
+@pytest.mark.parametrize("written", ["Stevens, Callum", "Stevens Callum", "Callum Stevens (8B)", "callum  stevens"])
+def test_names_as_people_write_them_are_matched(tmp_path, written):
+    ws = _workspace(tmp_path)
+    (ws / "data" / "raw" / "cpoms.csv").write_text(_csv([CPOMS_HEADER, _cpoms(7, written)]))
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0, _entries(summary, "cpoms.csv")
+    assert _stored(ws)["student_id"].tolist() == ["S001"]
+
+
+def test_ids_that_lost_their_leading_zeros_are_matched_with_a_warning(tmp_path):
+    ws = tmp_path
+    raw = ws / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "students.csv").write_text(_csv([["student_id", "display_name"], ["001234", "Callum Stevens"],
+                                            ["005678", "Amira Khan"], ["1234", "Tom Hill"]]))
+    rows = [["contact_id", "student_id", "date", "party", "summary"], ["C1", "5678", "12/01/2026", "Mum", "Call"],
+            ["C2", "1234", "12/01/2026", "Dad", "Call"], ["C3", "999", "12/01/2026", "Dad", "Call"]]
+    (raw / "contacts.csv").write_text(_csv(rows))
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "contacts.csv")
+    stored = _stored(ws, "contacts").set_index("contact_id")["student_id"].to_dict()
+    # 1234 is a pupil of its own: never re-read; 999 is no pupil at all: rejected as before
+    assert stored == {"C1": "005678", "C2": "1234"} and entry["rejected"] == 1
+    assert "lost its leading zeros" in " ".join(entry["warnings"]) and "'5678' as '005678'" in \
+        " ".join(entry["warnings"])
+
+
+def test_duplicate_header_names_are_refused_with_a_message(tmp_path):
+    ws = _workspace(tmp_path)
+    header = HEADER[:3] + ["category", "severity", "notes", "notes"]
+    (ws / "data" / "raw" / "incidents.csv").write_text(_csv([header, _incident(1) + ["second note"]]))
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "incidents.csv")
+    assert result.exit_code == 2 and entry["status"] == "refused"
+    assert "2 columns called 'notes' (columns F and G)" in entry["error"]

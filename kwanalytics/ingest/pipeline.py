@@ -34,6 +34,7 @@ from kwanalytics.schema.contracts import TABLES, empty_frame
 from kwanalytics.errors import KwaError, WorkspaceError
 from kwanalytics.ingest.habits import decide_date_order, decide_decimal
 from kwanalytics.ingest.parsing import map_distinct, parse_column
+from kwanalytics.ingest.people import name_key, name_keys, restore_zeros, split_names
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
 from kwanalytics.ingest.readers import EXCEL_ERRORS, NO_RECORDS, NO_RECORDS_ROW, RawExport, UnreadableFile, read_parts
 from kwanalytics.ingest.template_marks import EXAMPLE_REASON, NOT_DATA_REASON, Marks, read_marks
@@ -41,7 +42,7 @@ from kwanalytics.safety import to_safe_csv
 from kwanalytics.ingest.risk_assessments import community_sessions_without_ra
 from kwanalytics.settings import fold, load_settings
 from kwanalytics.store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
-from kwanalytics.ingest.validate import (Problems, VocabularyNote, derive_period, folded_names, isin, parse_problems,
+from kwanalytics.ingest.validate import (Problems, VocabularyNote, derive_period, isin, parse_problems,
                        schema_problems, spread, vocabulary_problems)
 
 
@@ -147,6 +148,22 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
                  known_students: pd.DataFrame | None) -> Batch:
     mapping = rec.mapping
     table = TABLES[mapping.table]
+    by_name = "student_name" in rec.columns.values() and "student_id" not in rec.columns.values() \
+        and known_students is not None
+    split = np.zeros(len(export.cells), dtype=bool)
+    if by_name:
+        lookup, ambiguous = name_keys(known_students)
+        pos = next(p for p, c in rec.columns.items() if c == "student_name")
+        if pos in export.cells:
+            before = len(export.cells)
+            export.cells, export.rows, split, done = split_names(export.cells, export.rows, pos, lookup, ambiguous)
+            if done:  # one incident for each pupil named: the accounting counts each as a row read
+                result.rows_read += len(export.cells) - before
+                shown = "; ".join(f"row {r}: {', '.join(names)}" for r, names in done[:5])
+                result.warnings.append(f"{len(done)} row(s) name several pupils and were recorded as one "
+                                       f"{mapping.table.rstrip('s')} for each ({shown}"
+                                       + (", ..." if len(done) > 5 else "") + "); each copy's id is the "
+                                       "row's id and the pupil's")
     n = len(export.cells)
     header = export.header
     original = export.cells.iloc[:, : len(header)].copy()
@@ -204,10 +221,9 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
         problems.add(rag, f"the row has more cells than the header ({len(header)} columns): a comma or a line "
                      "break inside a cell may be unquoted. Fix the row in the export and run ingest again.")
     # pupil found by name when the export has no pupil id (Class Charts, CPOMS)
-    if "student_name" in extra and ("student_id" not in cells) and known_students is not None:
-        lookup, ambiguous = folded_names(known_students)
+    if "student_name" in extra and by_name:
         names = extra["student_name"].astype("str").str.strip()
-        folded = map_distinct(names, fold)
+        folded = map_distinct(names, name_key)
         frame["student_id"] = folded.map(lookup).astype("str")
         amb = isin(folded, list(ambiguous))
         unknown = names.notna().to_numpy() & frame["student_id"].isna().to_numpy() & ~amb
@@ -216,6 +232,9 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
         problems.add_each(unknown, names, "student: no pupil called ", " in the students table. Check the "
                           "spelling, or add the pupil to the students export.")
         skip_null["student_id"] = amb | unknown
+        if split.any() and table.key in cells:  # the split row's id, made the pupil's own: stable across runs
+            key = frame[table.key]
+            frame[table.key] = key.where(~split, key.astype("str") + "-" + frame["student_id"].astype("str"))
     # period from the time of day when the export gives none
     if mapping.table == "incidents" and frame["period"].isna().any():
         frame["period"] = frame["period"].where(frame["period"].notna(), derive_period(frame["occurred_at"], settings))
@@ -231,6 +250,25 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     result.warnings.extend(export.notes)
     return Batch(result, export, mapping, frame, export.rows, problems, original,
                  extra | {"skip_null": skip_null, "signed_skip": signed_skip})
+
+
+def _duplicate_headers(header: list[str], mapping) -> list[str]:
+    """'two columns called 'Date' (columns C and F)' for each header spelling a mapped column that appears twice."""
+    seen: dict[str, list[int]] = {}
+    for pos, cell in enumerate(header):
+        if cell.strip() and fold(cell) in mapping.headers:
+            seen.setdefault(fold(cell), []).append(pos)
+    return [f"{len(p)} columns called '{header[p[0]]}' (columns " + " and ".join(_column_letter(i) for i in p) + ")"
+            for p in seen.values() if len(p) > 1]
+
+
+def _column_letter(pos: int) -> str:
+    letters = ""
+    pos += 1
+    while pos:
+        pos, rem = divmod(pos - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 def _says_no_records(export: RawExport) -> bool:
@@ -427,6 +465,14 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
                                 "spellings to a profile there.")
                 result.warnings.extend(export.notes)
                 continue
+            twice = _duplicate_headers(export.header, rec.mapping)
+            if twice:
+                where = f"{path.name}, sheet '{export.sheet}'" if export.sheet else path.name
+                result.error = (f"{where}: the header row (row {export.header_row}) has " + "; ".join(twice)
+                                + ". Which one holds the values cannot be known: rename or remove one of them in "
+                                "the export and run ingest again.")
+                result.warnings.extend(export.notes)
+                continue
             result.table, result.profile = rec.mapping.table, rec.mapping.profile
             result.header_row = export.header_row
             if export.sheet is not None:  # a template's example row, known from the workbook, not from its values
@@ -560,6 +606,16 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
     for b in frames:
         if table != "students" and "student_id" in b.frame and students is not None:
             unknown = b.frame["student_id"].notna().to_numpy() & ~isin(b.frame["student_id"], students)
+            zeros = restore_zeros(b.frame.loc[unknown, "student_id"], students) if unknown.any() else {}
+            if zeros:  # "1234" for "001234": a spreadsheet read the id as a number and dropped its zeros
+                fixed = b.frame["student_id"].map(zeros)
+                hit = unknown & fixed.notna().to_numpy()
+                b.frame.loc[hit, "student_id"] = fixed[hit]
+                unknown &= ~hit
+                shown = ", ".join(f"'{k}' as '{v}'" for k, v in list(zeros.items())[:5])
+                b.result.warnings.append(f"{int(hit.sum())} row(s) give a pupil id that lost its leading zeros, "
+                                         f"matched to the one pupil it can mean ({shown}). Format the id column "
+                                         "as text in the spreadsheet so the zeros stay.")
             if unknown.any():
                 b.problems.add_each(unknown, b.frame["student_id"], "student_id: ", " is not a pupil in the students "
                                     "table. Check the id, or add the pupil to the students export.")

@@ -214,12 +214,3 @@ def derive_period(occurred_at: pd.Series, settings: Settings) -> pd.Series:
     ok &= np.nan_to_num(t, nan=-1) < ends[idx]
     out = np.where(ok, names[idx], None)
     return pd.Series(out, index=occurred_at.index, dtype=object).astype("str")
-
-
-def folded_names(students: pd.DataFrame) -> tuple[dict[str, str], set[str]]:
-    """display_name (folded) -> student_id, and the folded names that belong to more than one pupil."""
-    named = students.dropna(subset=["display_name"]) if "display_name" in students else students.iloc[:0]
-    folded = named["display_name"].map(fold)
-    counts = folded.value_counts()
-    ambiguous = set(counts[counts > 1].index)
-    return dict(zip(folded, named["student_id"])), ambiguous
