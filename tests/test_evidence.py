@@ -265,3 +265,14 @@ def test_best_meeting_rows_by_urgency_and_entry_criteria_aware_of_past_enrolment
     assert notes.iloc[0] == ("completed Zones of Regulation Feb–May 2026, completed: no clear change: consider "
                              "another programme")
     assert notes.iloc[1] == ""
+
+
+def test_a_small_rate_is_shown_to_the_places_its_table_asks_for(settings, calendar):
+    from kwanalytics.evidence.cohort import cohort_sections
+    from kwanalytics.evidence.display import display_frame
+
+    rows = [incident(f"S00{p}", f"2025-09-{8 + d} 10:00", d) for p in range(1, 6) for d in (0, 11)]
+    rows += [incident("S001", "2025-10-20 10:00", 99)]  # 11 incidents over 5 pupils x 31 school days
+    report = cohort_sections(school(students=pupils(5), incidents=rows), settings, calendar, SALT)
+    shown = display_frame(report.tables["breakdowns"])
+    assert set(shown["Incidents per pupil per school day"]) == {"0.071"}  # 11 / 155, not "0.07"

@@ -46,17 +46,21 @@ def _pseudo(ids: pd.Series, salt: bytes) -> pd.Series:
 
 
 def pupil_school_days(tables: dict, calendar, start, end) -> pd.Series:
-    """Each pupil's school days on roll (metrics.roll.time_on_roll) inside the data's period ``start``..``end``."""
-    from kwanalytics.metrics.roll import time_on_roll
-
-    if start is None or end is None:
+    """Each pupil's school days on roll inside the data's period ``start``..``end``: from the admission date (else
+    the period's start) to the leaving date (else its end). Not the span of the pupil's own records, which would
+    make a pupil with two incidents a week apart look on roll for a week."""
+    students = tables.get("students")
+    if start is None or end is None or students is None or students.empty:
         return pd.Series(dtype="int64")
-    roll = time_on_roll(tables.get("students"), tables.get("incidents"), tables.get("sessions"), calendar)
-    first = roll["first_day"].where(roll["first_day"] > start, start).fillna(start)
-    last = roll["last_day"].where(roll["last_day"] < end, end).fillna(end)
+    students = students.drop_duplicates("student_id")
+    admitted = (pd.to_datetime(students["admitted_on"]) if "admitted_on" in students
+                else pd.Series(pd.NaT, index=students.index))
+    left = pd.to_datetime(students["left_on"]) if "left_on" in students else pd.Series(pd.NaT, index=students.index)
+    first = admitted.where(admitted > start, start).fillna(start)
+    last = left.where(left < end, end).fillna(end)
     lo = calendar.days.searchsorted(pd.DatetimeIndex(first).astype("datetime64[us]"), "left")
     hi = calendar.days.searchsorted(pd.DatetimeIndex(last).astype("datetime64[us]"), "right")
-    return pd.Series((hi - lo).clip(min=0), index=roll["student_id"].to_numpy())
+    return pd.Series((hi - lo).clip(min=0), index=students["student_id"].to_numpy())
 
 
 def recorded_outcomes(interventions: pd.DataFrame, settings, as_of=None) -> pd.DataFrame:
@@ -210,6 +214,7 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
             rows.append(g)
         table = pd.concat(rows, ignore_index=True)
         out.tables["breakdowns"] = suppress_small_groups(table, count_col="pupils", min_size=k)
+        out.tables["breakdowns"].attrs["decimals"] = {"incidents_per_pupil_per_school_day": 3}
 
     def costs():
         sessions = tables["sessions"]

@@ -140,13 +140,20 @@ def header(name) -> str:
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every cell as a string a reader sees and the column names in plain words."""
+    """``frame`` with every cell as a string a reader sees and the column names in plain words.
+
+    ``frame.attrs["decimals"]`` ({column: places}) shows a decimal column to other than 2 places (a rate per pupil
+    per school day, 0.084, would read 0.08): the figure is still rounded once, here."""
     shown = pd.DataFrame(index=range(len(frame)))
     names = []
+    places = frame.attrs.get("decimals") or {}
     for i, col in enumerate(frame.columns):
         series = frame.iloc[:, i]
         kind = column_kind(col, series)
-        shown[i] = [format_value(v, kind) for v in series.tolist()]
+        if kind == "decimal" and col in places:
+            shown[i] = [MISSING if is_missing(v) else f"{float(v):,.{int(places[col])}f}" for v in series.tolist()]
+        else:
+            shown[i] = [format_value(v, kind) for v in series.tolist()]
         names.append(header(col))
     shown.columns = names
     return shown
