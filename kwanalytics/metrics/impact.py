@@ -221,17 +221,6 @@ def _window_means(m: pd.DataFrame, value: str, n: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _window_means(m: pd.DataFrame, value: str, n: int) -> dict[str, np.ndarray]:
-    vals = pd.to_numeric(m[value], errors="coerce").astype(float)
-    means = vals.groupby([m["enr_pos"], m["window"]]).mean()
-    out = {}
-    for window in ("baseline", "intervention"):
-        s = means.xs(window, level="window") if window in means.index.get_level_values("window") else pd.Series(
-            dtype=float)
-        out[window] = s.reindex(np.arange(n)).to_numpy(dtype=float)
-    return out
-
-
 def _weekly_rates(enr: pd.DataFrame, inc: pd.DataFrame, calendar: SchoolCalendar,
                   comparison: "ComparisonDays | None" = None) -> pd.DataFrame:
     """Each enrolment's weeks in each window: [enr_pos, window, week, days, incidents, rate] (and, given a
