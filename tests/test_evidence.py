@@ -276,3 +276,30 @@ def test_a_small_rate_is_shown_to_the_places_its_table_asks_for(settings, calend
     report = cohort_sections(school(students=pupils(5), incidents=rows), settings, calendar, SALT)
     shown = display_frame(report.tables["breakdowns"])
     assert set(shown["Incidents per pupil per school day"]) == {"0.071"}  # 11 / 155, not "0.07"
+
+
+def test_each_target_in_plain_words_with_its_evidence_and_a_next_step(settings, calendar):
+    from kwanalytics.evidence.pupil import NEXT_STEPS, evidence_pack
+
+    targets = [{"target_id": "T1", "student_id": "S001", "area": "SEMH", "description": "Names feelings",
+                "source": "EHCP"},
+               {"target_id": "T2", "student_id": "S001", "area": "SEMH", "description": "Asks for help",
+                "source": "ILP"}]
+    ratings = [{"rating_id": f"R{k}", "target_id": "T1", "student_id": "S001", "rated_on": d, "gas_score": g,
+                "evidence": e} for k, (d, g, e) in enumerate([("2025-10-01", -2, "Hid under desk"),
+                                                             ("2025-12-01", -1, "Used the card once"),
+                                                             ("2026-02-01", 0, "Named anger twice")])]
+    sessions = [{"session_id": "X1", "student_id": "S001", "date": "2026-01-20", "duration_minutes": 30,
+                 "targets_addressed": "T1; T2", "notes": "Feelings wheel"}]
+    pack = evidence_pack(school(students=pupils(1), targets=targets, target_ratings=ratings, sessions=sessions),
+                         settings, "S001", calendar=calendar)
+    rows = pack.tables["outcomes"].set_index("target")
+    first = rows.loc["EHCP outcome (SEMH): Names feelings"]
+    assert first["how it has gone"] == "Rated 3 times, from -2 to 0 (improving); at or above the expected level."
+    assert first["rating evidence"] == "Named anger twice"
+    assert first["latest session note"] == "20 Jan 2026: Feelings wheel"
+    assert first["next step"] == NEXT_STEPS["met"]
+    second = rows.loc["ILP target (SEMH): Asks for help"]
+    assert second["how it has gone"] == "Not rated yet." and second["next step"] == NEXT_STEPS["not rated"]
+    hours = pack.tables["target_hours"].set_index("description")
+    assert hours.loc["Names feelings", "hours"] == 0.5 and hours.loc["Asks for help", "sessions"] == 1

@@ -51,6 +51,9 @@ SECTIONS: tuple[Section, ...] = (
             "Each target from the EHCP (an outcome of the plan) or the individual learning plan (ILP) is rated from "
             "-2 (much less progress than expected) to +2 (much more than expected); 0 means the expected outcome "
             "was reached. Ratings are judgements by the people who work with the pupil, not test scores."),
+    Section("outcomes", "Each target in plain words", "No targets are recorded for this pupil.", (),
+            "For each target: how it has gone, the evidence staff wrote with the latest rating and in the latest "
+            "session that worked on it, and a next step to discuss at the review."),
     Section("tscores", "Progress per area, term by term", "No T-scores yet: no target has been rated.",
             ("tscores",),
             "The targets of an area combined into one score per term: 50 means the targets were met as expected, "
@@ -334,6 +337,63 @@ def _targets_section(ctx: _Context) -> None:
         f"{improving} of them are improving and {on_track} are at or above the expected level.")
 
 
+#: A next step to discuss, by how a target has gone (target_progress's trajectory and on_track).
+NEXT_STEPS = {
+    "met": "Keep the support that is working; consider a more ambitious target at the review.",
+    "improving": "Keep going: progress is being made towards the expected level.",
+    "declining": "Review the support for this target with the pupil and family.",
+    "steady": "Agree at the review what would help this target move.",
+    "not rated": "Rate this target before the review, so that its progress can be seen.",
+}
+
+
+def _score(value) -> str:
+    return "–" if pd.isna(value) else f"{int(value):+d}".replace("+0", "0")
+
+
+def _outcomes_section(ctx: _Context) -> None:
+    """A row per target in plain words: how it went, the evidence that supports it and a proposed next step."""
+    from kwanalytics.metrics.targets import target_progress
+
+    targets = ctx.own["targets"]
+    if targets.empty:
+        ctx.pack.tables["outcomes"] = pd.DataFrame()
+        return
+    ratings = ctx.own["target_ratings"]
+    ratings = ratings.loc[pd.to_datetime(ratings["rated_on"]) < ctx.until + pd.Timedelta(days=1)]
+    progress = target_progress(targets, ratings, as_of=ctx.until).set_index("target_id")
+    latest = ratings.sort_values("rated_on").drop_duplicates("target_id", keep="last").set_index("target_id")
+    sessions = _sessions(ctx)
+    worked = (sessions.assign(target_id=sessions["targets_addressed"].astype("string").str.split(r"\s*;\s*"))
+              .explode("target_id").dropna(subset=["notes"]).sort_values("date")
+              .drop_duplicates("target_id", keep="last").set_index("target_id")
+              if len(sessions) and "targets_addressed" in sessions else pd.DataFrame(columns=["notes", "date"]))
+    rows = []
+    for t in targets.drop_duplicates("target_id").itertuples():
+        p = progress.loc[t.target_id]
+        kind = {"EHCP": "EHCP outcome", "ILP": "ILP target"}.get(str(getattr(t, "source", "")), "Target")
+        if p["trajectory"] == "not rated":
+            how, state = "Not rated yet.", "not rated"
+        else:
+            met = bool(p["on_track"]) if pd.notna(p["on_track"]) and p["latest_score"] >= 0 else False
+            how = (f"Rated {_plural(int(p['ratings']), 'time')}, from {_score(p['first_score'])} to "
+                   f"{_score(p['latest_score'])} ({p['trajectory']})"
+                   + ("; at or above the expected level." if met else "."))
+            state = "met" if met else (p["trajectory"] if p["trajectory"] in NEXT_STEPS else "steady")
+        evidence = latest["evidence"].get(t.target_id) if "evidence" in latest else None
+        note = worked["notes"].get(t.target_id) if len(worked) else None
+        when = worked["date"].get(t.target_id) if len(worked) else None
+        rows.append({"target": f"{kind} ({t.area}): {t.description}" if isinstance(t.description, str)
+                     else f"{kind} ({t.area})",
+                     "how it has gone": how,
+                     "rating evidence": evidence if isinstance(evidence, str) else None,
+                     "latest session note": (f"{pd.Timestamp(when):%d %b %Y}: {note}" if isinstance(note, str)
+                                             else None),
+                     "next step": NEXT_STEPS[state]})
+    out = pd.DataFrame(rows)
+    ctx.pack.tables["outcomes"] = _redact_columns(out, ["target", "rating evidence"], ctx.redact)
+
+
 def _sessions(ctx: _Context) -> pd.DataFrame:
     if "sessions" not in ctx.cache:
         ctx.cache["sessions"] = _redact_columns(ctx.window("sessions", "date").copy(), ["notes"], ctx.redact)
@@ -568,7 +628,8 @@ def _technical_section(ctx: _Context) -> None:
 
 #: The builders in the order they run (the technical note last: it reads what the others found).
 BUILDERS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
-    ("context", _context_section), ("targets", _targets_section), ("activities", _activities_section),
+    ("context", _context_section), ("targets", _targets_section), ("outcomes", _outcomes_section),
+    ("activities", _activities_section),
     ("sessions", _sessions_section), ("target_hours", _target_hours_section),
     ("incidents_weekly", _incidents_section), ("patterns", _patterns_section), ("physical", _physical_section),
     ("interventions", _interventions_section), ("restorative", _restorative_section),
