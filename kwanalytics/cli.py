@@ -120,6 +120,7 @@ class ReportKind(str, Enum):
     student = "student"
     cohort = "cohort"
     patterns = "patterns"
+    validation = "validation"
     all = "all"
 
 
@@ -130,7 +131,7 @@ class ReportFormat(str, Enum):
 
 
 @app.command()
-def report(kind: ReportKind = typer.Argument(..., help="student, cohort, patterns or all"),
+def report(kind: ReportKind = typer.Argument(..., help="student, cohort, patterns, validation or all"),
            workspace: Path = WorkspaceOpt,
            student: Optional[List[str]] = typer.Option(None, "--student", help="Pupil id (repeat for several; "
                                                        "default: every pupil)."),
@@ -139,7 +140,7 @@ def report(kind: ReportKind = typer.Argument(..., help="student, cohort, pattern
            until: Optional[str] = typer.Option(None, "--until", help="End of the period (default: today's data)."),
            fmt: Optional[List[ReportFormat]] = typer.Option(None, "--format", help="html (default), docx, pdf; "
                                                             "repeat for several.")):
-    """Render reports as self-contained HTML under WORKSPACE/reports (they open offline)."""
+    """Render reports under WORKSPACE/reports: self-contained HTML (opens offline), Word and PDF."""
     from kwanalytics.render.reports import render_reports
 
     failures = render_reports(workspace, kind.value, students=student or None,

@@ -1,8 +1,8 @@
 """Printing an HTML report to PDF with headless Chromium (Debian's ``chromium`` package).
 
-The PDF is the HTML report itself, printed: one source of truth for figures and words. The charts are drawn by
-plotly.js, so Chromium is given a virtual-time budget (``--virtual-time-budget``) that lets the page's scripts
-run to the end before it prints. Page breaks are steered by ``render/assets/print.css`` (the reports include
+The PDF is the HTML report itself, printed: one source of truth for figures and words. The printing is done by
+the batch's one open Chromium (render/browser.py: the DevTools protocol's Page.printToPDF once every chart has
+drawn). Page breaks are steered by ``render/assets/print.css`` (the reports include
 every .css file in that folder): a chart, a table or a figure is never cut in half.
 
 Network is off while printing: the report is self-contained, and a pupil's page must never fetch anything.
@@ -20,22 +20,13 @@ import functools
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from kwanalytics.errors import WorkspaceError
-from kwanalytics.store import PRIVATE
 
 #: Where to look for a Chromium, in order. ``KWA_CHROMIUM`` (then ``BROWSER_PATH``, which kaleido's browser
 #: driver, choreographer, also honours) lets a school point at another Chromium-based browser.
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-
-#: Milliseconds of virtual time given to the page's scripts before printing. Plotly draws in well under a
-#: second; virtual time runs faster than wall time when the page is idle, so a generous budget costs little.
-VIRTUAL_TIME_MS = 15_000
-
-#: Wall-clock limit for one print, seconds.
-TIMEOUT_S = 120
 
 # Flags shared with the browser tests: no sandbox (we may run as root in a container), no GPU, nothing in the
 # background that talks to Google, a throw-away profile, and every network request sent nowhere.
@@ -93,47 +84,31 @@ def chromium_command(browser: str, profile_dir: Path, *extra: str) -> list[str]:
     return [*_network_namespace_prefix(), browser, *_QUIET_FLAGS, f"--user-data-dir={profile_dir}", *extra]
 
 
-def print_pdf(html_path, pdf_path) -> Path:
+def print_pdf(html_path, pdf_path, browser=None) -> Path:
     """Print the HTML report at ``html_path`` to ``pdf_path`` (A4, no browser header/footer), owner-only.
 
-    Written to a temporary file in the target folder and moved into place, so a failed print never leaves a
-    half-written PDF where the last good one was. Raises WorkspaceError (a clear message) when Chromium is
-    missing or fails.
+    ``browser`` is the batch's open render.browser.Browser; without one a browser is started for this print
+    alone. Written atomically, so a failed print never leaves a half-written PDF where the last good one was.
+    Raises WorkspaceError (a clear message) when Chromium is missing or fails.
     """
+    from kwanalytics.render.browser import Browser, BrowserError
+    from kwanalytics.store import atomic_write
+
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
     if not html_path.is_file():
         raise WorkspaceError(f"Cannot print {html_path} to PDF: the HTML report does not exist. "
                              "Make the HTML report first (`kwa report student --format html`).")
-    browser = find_browser()
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}.", suffix=".part", dir=pdf_path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
     try:
-        os.chmod(tmp, PRIVATE)
-        with tempfile.TemporaryDirectory(prefix="kwa-chromium-") as profile:
-            cmd = chromium_command(
-                browser, Path(profile),
-                "--no-pdf-header-footer",
-                "--run-all-compositor-stages-before-draw",
-                f"--virtual-time-budget={VIRTUAL_TIME_MS}",
-                f"--print-to-pdf={tmp}",
-                html_path.as_uri(),
-            )
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S,
-                                      env={**os.environ, "HOME": profile})
-            except subprocess.TimeoutExpired:
-                raise WorkspaceError(f"Chromium took longer than {TIMEOUT_S} s to print {html_path.name}; "
-                                     "no PDF was written. Try again, or print the HTML report from a browser.") from None
-        if proc.returncode != 0 or tmp.stat().st_size == 0:
-            tail = "\n".join((proc.stderr or "").strip().splitlines()[-5:])
-            raise WorkspaceError(f"Chromium could not print {html_path.name} to PDF (exit code {proc.returncode}). "
-                                 f"No PDF was written. Chromium said:\n{tail}")
-        os.chmod(tmp, PRIVATE)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, pdf_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return pdf_path
+        if browser is None:
+            with Browser() as own:
+                data = own.pdf(html_path)
+        else:
+            data = browser.pdf(html_path)
+    except BrowserError:
+        raise
+    except OSError as exc:
+        raise WorkspaceError(f"Chromium could not be started to print {html_path.name} ({exc}). "
+                             "No PDF was written.") from None
+    if not data.startswith(b"%PDF"):
+        raise WorkspaceError(f"Chromium did not print {html_path.name}; no PDF was written.")
+    return atomic_write(pdf_path, lambda tmp: Path(tmp).write_bytes(data))

@@ -98,7 +98,11 @@ def _progress(console, total: int):
 
 def render_reports(workspace, kind: str, students=None, since=None, until=None, formats=("html",),
                    console=None, kernel=None, workers: int | None = None) -> list[tuple[str, str]]:
-    """Render ``kind`` (student, cohort, patterns or all); return the (what, reason) of each failure.
+    """Render ``kind`` (student, cohort, patterns, validation or all); return the (what, reason) of each failure.
+
+    Every report can be HTML, Word (built from the HTML: render/htmldocx.py) and PDF (the HTML printed); one
+    Chromium serves the batch's PDF and Word files (render/browser.py). ``validation`` converts the
+    reports/validation.html that `kwa ingest` wrote.
 
     Warm kernels serve the whole batch: ``workers`` of them (default: 2 for 12 reports or more on a machine
     with 2 cores or more, else 1; env KWA_REPORT_WORKERS overrides), each
@@ -109,16 +113,21 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
     from kwanalytics.store import load_tables
 
     workspace = Path(workspace).resolve()
-    if kind not in (*KINDS, "all"):
-        raise InputError(f"Unknown report {kind!r}: choose student, cohort, patterns or all.")
+    if kind not in (*KINDS, "validation", "all"):
+        raise InputError(f"Unknown report {kind!r}: choose student, cohort, patterns, validation or all.")
     formats = tuple(formats or ("html",))
     unknown = set(formats) - {"html", "docx", "pdf"}
     if unknown:
         raise InputError(f"Unknown format(s) {', '.join(sorted(unknown))}: choose html, docx or pdf.")
     kinds = KINDS if kind == "all" else (kind,)
+    if kind == "validation":
+        kinds = ()
     students_table = load_tables(workspace, ["students"])["students"]
     if "student" in kinds:
         ids = [str(s) for s in (students or students_table["student_id"].dropna().astype(str).tolist())]
+        if not ids and kind == "student":
+            raise InputError("There are no pupils in the students table, so there is no pupil report to write. "
+                             "Run `kwa ingest` with a students export first.")
         missing = sorted(set(ids) - set(students_table["student_id"].astype(str)))
         if missing:
             raise InputError(f"No pupil with id {', '.join(missing)} in the students table. Check the ids "
@@ -131,39 +140,66 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
     out_dir = reports_dir(workspace)
     notebooks = {k: notebook_path(k) for k in kinds}
 
+    browser_lock = threading.Lock()
+    opened: list = []  # the batch's one Chromium, started by the first report that needs PDF or Word
+
+    def browser():
+        from kwanalytics.render.browser import Browser
+
+        with browser_lock:
+            if not opened:
+                opened.append(Browser().start())
+            return opened[0]
+
     def render_one(kernel, job_kind, sid) -> None:
         what = f"pupil {sid}" if sid else f"{job_kind} report"
         target = (out_dir / "students" / f"{sid}.html") if sid else out_dir / f"{job_kind}.html"
         try:
             nb = parameterised(notebooks[job_kind], _parameters(workspace, job_kind, sid, since, until))
             kernel.execute(nb)
-            html = notebook_html(nb, TITLES[job_kind] + (f" ({sid})" if sid else ""))
-            if "html" in formats or "pdf" in formats:
-                atomic_write_text(target, html)
+            title = TITLES[job_kind] + (f" ({sid})" if sid else "")
+            # Word and PDF are made from this page; when the HTML itself was not asked for, a hidden copy beside
+            # the target is used (an HTML report already there is left as it was)
+            page_path = target if "html" in formats else target.with_name(f".{target.stem}.for-print.html")
+            atomic_write_text(page_path, notebook_html(nb, title))
+            if "html" in formats:
                 written.append(str(target.relative_to(workspace)))
-            if sid and "docx" in formats:
-                from kwanalytics.render.docpack import write_docx
-                from kwanalytics.render.engine import workspace_data
-                from kwanalytics.evidence.pupil import evidence_pack
-
-                tables, settings, calendar = workspace_data(workspace)
-                pack = evidence_pack(tables, settings, sid, since=since, until=until, calendar=calendar)
-                docx = target.with_suffix(".docx")
-                write_docx(pack, docx)
-                written.append(str(docx.relative_to(workspace)))
-            if "pdf" in formats:
-                from kwanalytics.render.pdf import print_pdf
-
-                pdf = target.with_suffix(".pdf")
-                print_pdf(target, pdf)
-                written.append(str(pdf.relative_to(workspace)))
-                if "html" not in formats:
-                    target.unlink(missing_ok=True)
-                    written.remove(str(target.relative_to(workspace)))
+            convert(page_path, target, title)
         except CellError as exc:
             failures.append((what, str(exc)))
         except Exception as exc:  # noqa: BLE001 - one report must not stop the batch
             failures.append((what, f"{type(exc).__name__}: {str(exc)[:300]}"))
+        finally:
+            if "html" not in formats:
+                target.with_name(f".{target.stem}.for-print.html").unlink(missing_ok=True)
+
+    def convert(page_path: Path, target: Path, title: str) -> None:
+        if "pdf" in formats:
+            from kwanalytics.render.pdf import print_pdf
+
+            pdf = print_pdf(page_path, target.with_suffix(".pdf"), browser=browser())
+            written.append(str(pdf.relative_to(workspace)))
+        if "docx" in formats:
+            from kwanalytics.render.htmldocx import write_docx
+
+            docx = write_docx(page_path, target.with_suffix(".docx"), browser(), title)
+            written.append(str(docx.relative_to(workspace)))
+
+    if kind == "validation":  # written by `kwa ingest`; here it is only turned into Word and PDF
+        source = out_dir / "validation.html"
+        if not source.is_file():
+            raise InputError(f"There is no validation report yet ({source} is missing): run `kwa ingest` first.")
+        try:
+            if "html" in formats:
+                written.append(str(source.relative_to(workspace)))
+            convert(source, source, "Validation report")
+        except Exception as exc:  # noqa: BLE001
+            failures.append(("validation report", f"{type(exc).__name__}: {str(exc)[:300]}"))
+        finally:
+            for b in opened:
+                b.close()
+        _finish(workspace, kind, formats, written, failures, out_dir, console)
+        return failures
 
     # Kernels run in their own processes, so two of them use two cores; each is driven by one thread here
     # and takes the next job from a shared queue. One kernel is only ever used by its own thread.
@@ -208,12 +244,18 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
                 t.start()
             for t in threads:
                 t.join()
+    for b in opened:
+        b.close()
+    _finish(workspace, kind, formats, written, failures, out_dir, console)
+    return failures
+
+
+def _finish(workspace, kind, formats, written, failures, out_dir, console) -> None:
     audit.record(workspace, "report", kind=kind, formats=list(formats), written=written,
                  failed=[{"what": w, "reason": r} for w, r in failures])
     if console is not None:
-        console.print(f"Wrote {len(written)} file(s) under {out_dir}.")
         from rich.markup import escape as markup_escape
 
+        console.print(f"Wrote {len(written)} file(s) under {out_dir}.")
         for what, reason in failures:
             console.print(f"[red]Failed:[/red] {markup_escape(what)}: {markup_escape(reason)}", highlight=False)
-    return failures

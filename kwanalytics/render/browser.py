@@ -1,0 +1,216 @@
+"""One headless Chromium kept open for a whole batch, driven over the DevTools protocol through a pipe.
+
+Starting Chromium costs 1.5-3 s; printing one report in an open browser costs a fraction of a second. So a batch
+starts one browser (``Browser``) with one tab, and each report is loaded in that tab: wait until every chart has
+drawn (``render/bundle.py`` sets ``<html data-kwa-charts="drawn">``), then ``Page.printToPDF`` for the PDF, or
+``Plotly.toImage`` for each chart's picture in the Word file. The next report replaces it in the same tab.
+
+Why a pipe (``--remote-debugging-pipe``) and not a port: nothing listens on a network socket, so no other program
+on the machine can drive the browser that holds a pupil's report. The protocol over the pipe is JSON messages,
+each ended by a NUL byte (Chrome DevTools Protocol: https://chromedevtools.github.io/devtools-protocol/; the
+pipe transport: Chromium's ``--remote-debugging-pipe`` switch, fd 3 to the browser, fd 4 from it). The browser
+runs with the network off, as for every print (``pdf.chromium_command``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from kwanalytics.errors import WorkspaceError
+
+#: Wall-clock limit for one step (start-up, loading a page, printing), seconds.
+TIMEOUT_S = 120
+
+_WAIT_CHARTS = ("new Promise(function (resolve) {"
+                "  var root = document.documentElement;"
+                "  function state() { return root.getAttribute('data-kwa-charts'); }"
+                "  if (!document.getElementById('kwa-plotly')) { resolve('none'); return; }"
+                "  (function poll() { var s = state(); if (s) resolve(s); else setTimeout(poll, 20); })();"
+                "})")
+
+_CHART_PNGS = ("Promise.all(Array.from(document.querySelectorAll('.plotly-graph-div')).map(function (gd) {"
+               "  var l = gd._fullLayout || {};"
+               "  return Plotly.toImage(gd, {format: 'png', width: Math.round(l.width || 900),"
+               "                             height: Math.round(l.height || 450), scale: %d})"
+               "    .then(function (url) { return url; }, function () { return null; });"
+               "}))")
+
+
+class BrowserError(WorkspaceError):
+    pass
+
+
+class TabGone(BrowserError):
+    """The tab's renderer died (it happens now and then to a fresh browser's first tab): try again."""
+
+
+class Browser:
+    """A headless Chromium over a DevTools pipe; use as a context manager. Safe to share between threads."""
+
+    def __init__(self, executable: str | None = None):
+        self.executable = executable
+        self.proc = None
+        self._next = 0
+        self._lock = threading.Lock()  # one command at a time over the pipe: simple and enough (Chromium prints
+        #                                one page at a time anyway)
+        self._buffer = b""
+        self._tab: str | None = None  # the session of the one tab every report is loaded in
+        self._page_lock = threading.Lock()
+
+    # -- lifecycle
+    def start(self) -> "Browser":
+        from kwanalytics.render.pdf import chromium_command, find_browser
+
+        self._profile = tempfile.mkdtemp(prefix="kwa-chromium-")
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def wire_fds():  # the browser reads commands on fd 3 and writes replies on fd 4
+            # (dup2's copies are inheritable; every other descriptor Python made is not, so close_fds=False
+            # hands the browser only these two)
+            # (copied above 10 first: a pipe end may itself be fd 3 or 4, and dup2 onto itself changes nothing)
+            import fcntl
+
+            high_r, high_w = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10), fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+            os.dup2(high_r, 3)
+            os.dup2(high_w, 4)
+
+        cmd = chromium_command(self.executable or find_browser(), Path(self._profile), "--remote-debugging-pipe",
+                               "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "about:blank")
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, close_fds=False,
+                                         preexec_fn=wire_fds, env={**os.environ, "HOME": self._profile})
+        finally:
+            os.close(to_browser_r)
+            os.close(from_browser_w)
+        self.call("Browser.getVersion")
+        return self
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            with self._lock:
+                self._send("Browser.close", {}, None)
+            self.proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001 - a browser that will not close politely is killed
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        finally:
+            for fd in (self._to_browser, self._from_browser):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            import shutil
+
+            shutil.rmtree(self._profile, ignore_errors=True)
+            self.proc = None
+
+    def __enter__(self) -> "Browser":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the protocol
+    def _send(self, method: str, params: dict, session: str | None) -> int:
+        self._next += 1
+        message = {"id": self._next, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        data = json.dumps(message).encode("utf-8") + b"\0"
+        while data:
+            data = data[os.write(self._to_browser, data):]
+        return self._next
+
+    def _receive(self) -> dict:
+        import select
+
+        while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._from_browser], [], [], TIMEOUT_S)
+            chunk = os.read(self._from_browser, 1 << 20) if ready else b""
+            if not chunk:
+                raise BrowserError("Chromium stopped answering (it may have crashed or run out of memory); "
+                                   "no PDF or Word file was written for this report.")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def call(self, method: str, params: dict | None = None, session: str | None = None,
+             until_event: str | None = None) -> dict:
+        """Send one command and return its result; with ``until_event``, also wait for that event of the same
+        session (e.g. Page.loadEventFired after Page.navigate). Other events are dropped."""
+        if self.proc is None:
+            raise BrowserError("The browser is not running.")
+        with self._lock:
+            wanted = self._send(method, params or {}, session)
+            result, seen = None, until_event is None
+            while result is None or not seen:
+                reply = self._receive()
+                if reply.get("id") == wanted:
+                    if "error" in reply:
+                        raise BrowserError(f"Chromium refused {method}: {reply['error'].get('message')}")
+                    result = reply.get("result", {})
+                elif reply.get("method") == until_event and reply.get("sessionId") == session:
+                    seen = True
+                elif session and reply.get("method") == "Inspector.detached" and reply.get("sessionId") == session:
+                    raise TabGone(f"Chromium's page for this report stopped ({reply['params'].get('reason')}).")
+            return result
+
+    # -- pages
+    def _open(self, html_path: Path) -> str:
+        """Load ``html_path`` in the browser's one tab (made on first use) and wait for its charts; the session."""
+        if self._tab is None:
+            target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            self.call("Page.enable", {}, session)
+            self._tab = session
+        session = self._tab
+        self.call("Page.navigate", {"url": html_path.resolve().as_uri()}, session, until_event="Page.loadEventFired")
+        state = self.evaluate(_WAIT_CHARTS, session)
+        if state not in ("drawn", "none"):
+            raise BrowserError(f"The charts of {html_path.name} did not draw ({state}).")
+        return session
+
+    def evaluate(self, expression: str, session: str):
+        result = self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                                "returnByValue": True}, session)
+        if "exceptionDetails" in result:
+            raise BrowserError(f"The report page failed: {result['exceptionDetails'].get('text', 'error')}")
+        return result.get("result", {}).get("value")
+
+    def _retry(self, job, html_path):
+        # One page at a time in the one tab (a second thread waits): loading the next report replaces the last.
+        with self._page_lock:
+            try:
+                return job(Path(html_path))
+            except TabGone:
+                self._tab = None
+                return job(Path(html_path))
+
+    def pdf(self, html_path) -> bytes:
+        """The report at ``html_path`` printed to PDF: A4 (print.css's @page sizes), backgrounds kept."""
+        return self._retry(self._pdf, html_path)
+
+    def chart_pngs(self, html_path, scale: int = 2) -> list[bytes | None]:
+        """Each chart of the report at ``html_path`` as PNG bytes, in page order (None for one that failed)."""
+        return self._retry(lambda p: self._chart_pngs(p, scale), html_path)
+
+    def _pdf(self, html_path: Path) -> bytes:
+        session = self._open(html_path)
+        result = self.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True,
+                                               "displayHeaderFooter": False}, session)
+        return base64.b64decode(result["data"])
+
+    def _chart_pngs(self, html_path: Path, scale: int) -> list[bytes | None]:
+        session = self._open(html_path)
+        urls = self.evaluate(_CHART_PNGS % scale, session) or []
+        return [base64.b64decode(u.split(",", 1)[1]) if u else None for u in urls]
