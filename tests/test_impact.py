@@ -377,7 +377,8 @@ def test_windows_start_at_admission_skip_an_earlier_enrolment_and_name_an_overla
                              ["E-DT", "TWO", "Drawing and Talking", during[20], None]]))
     # ADM joined on Monday 13 October: the baseline is that week only, not 30 school days of zeros before.
     t["students"] = pd.DataFrame({"student_id": ["ADM", "TWO"], "admitted_on": pd.to_datetime(
-        ["2025-10-13", None]).astype("datetime64[us]")})
+        ["2025-10-13", None]).astype("datetime64[us]"), "left_on": pd.to_datetime(
+        [None, "2025-12-12"]).astype("datetime64[us]")})
     out = enrolment_impact(t, CAL, settings, as_of=END).set_index("enrolment_id")
     assert out.loc["E-ADM", "baseline_start"] == pd.Timestamp("2025-10-13")
     assert out.loc["E-ADM", "baseline_school_days"] == 10 and out.loc["E-ADM", "baseline_incidents"] == 2
@@ -388,6 +389,10 @@ def test_windows_start_at_admission_skip_an_earlier_enrolment_and_name_an_overla
     # Drawing and Talking runs inside the Zones window: the overlap is named on both rows; ELSA no longer touches.
     assert new["overlaps"] == "E-DT" and out.loc["E-DT", "overlaps"] == "E-NEW"
     assert out.loc["E-OLD", "overlaps"] == "" and out.loc["E-ADM", "overlaps"] == ""
+    # TWO left on Friday 12 December: the open Drawing and Talking enrolment (from 8 Dec) stops there, 5 school days,
+    # not 10 of which the last 5 would count as incident-free; the Zones one too (25 days, not 30).
+    assert out.loc["E-DT", "intervention_school_days"] == 5 and out.loc["E-NEW", "intervention_school_days"] == 25
+    assert out.loc["E-ADM", "intervention_school_days"] == 30
 
 
 def test_incidents_on_non_school_days_are_counted_apart(settings):

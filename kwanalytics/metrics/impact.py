@@ -7,7 +7,8 @@ days are compared (docs/design.md: "rates are per school day"):
   started, never before the records begin, the pupil's admission (students.admitted_on) or the end of an earlier
   enrolment of the same pupil (its days are not a programme-free baseline);
 - the **intervention window**: from the start to the enrolment's end, or to ``as_of`` while it is still open
-  (default ``as_of``: the latest incident or session date in the data).
+  (default ``as_of``: the latest incident or session date in the data), and never past the pupil's leaving day
+  (students.left_on).
 
 Another enrolment of the same pupil that still overlaps either window is named in the ``overlaps`` column.
 Rates count school days only: an incident dated on a non-school day (a weekend trip, a holiday club) is left out of
@@ -144,6 +145,9 @@ def _windows(interventions: pd.DataFrame, calendar: SchoolCalendar, tables: dict
     enr = enr[enr["started_on"].notna() & (enr["started_on"] <= as_of)].reset_index(drop=True)
     days = calendar.days
     end = enr["ended_on"].where(enr["ended_on"].notna() & (enr["ended_on"] < as_of), as_of)
+    # Nor are days after the pupil left: an open enrolment of a pupil who has left ends on the leaving day.
+    left = _roll_date(tables.get("students"), enr["student_id"], "left_on")
+    end = end.where(left.isna() | (left >= end), left)
     enr["window_end"] = end.astype("datetime64[us]")
     if data_start is not None:
         first_data = pd.Timestamp(data_start).normalize()
@@ -155,7 +159,7 @@ def _windows(interventions: pd.DataFrame, calendar: SchoolCalendar, tables: dict
     e_idx = days.searchsorted(enr["window_end"].to_numpy(), "right")
     b_lo = np.maximum(s_idx - baseline_n, data_lo)
     # Days before admission are not incident-free baseline days: the pupil was not there.
-    admitted = _admissions(tables.get("students"), enr["student_id"])
+    admitted = _roll_date(tables.get("students"), enr["student_id"], "admitted_on")
     adm_lo = days.searchsorted(admitted.to_numpy(), "left")
     b_lo = np.where(admitted.notna().to_numpy(), np.maximum(b_lo, adm_lo), b_lo)
     enr["s_idx"], enr["e_idx"] = s_idx, e_idx
@@ -186,12 +190,12 @@ def _pairs(enr: pd.DataFrame) -> pd.DataFrame:
     return m[m["pos_e"] != m["pos_o"]]
 
 
-def _admissions(students: pd.DataFrame | None, student_ids: pd.Series) -> pd.Series:
-    """Each enrolment's pupil's admission date (NaT where the students table gives none)."""
-    if students is None or students.empty or "admitted_on" not in students:
+def _roll_date(students: pd.DataFrame | None, student_ids: pd.Series, column: str) -> pd.Series:
+    """Each enrolment's pupil's ``admitted_on`` or ``left_on`` (NaT where the students table gives none)."""
+    if students is None or students.empty or column not in students:
         return pd.Series(pd.NaT, index=student_ids.index, dtype="datetime64[us]")
     by_id = students.dropna(subset=["student_id"]).drop_duplicates("student_id").set_index("student_id")
-    return _dates(student_ids.map(by_id["admitted_on"]))
+    return _dates(student_ids.map(by_id[column]))
 
 
 def _assign(events: pd.DataFrame, date_col: str, enr: pd.DataFrame) -> pd.DataFrame:
