@@ -97,9 +97,11 @@ def impact(workspace: Path = WorkspaceOpt,
            by: ImpactBy = typer.Option(ImpactBy.enrolment, "--by"),
            fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
     """Incidents before and during each intervention, with rate ratios, NAP, Tau-U and a verdict."""
-    from kwanalytics.evidence.listings import impact_report
+    from kwanalytics.evidence.listings import impact_report, terminal_columns
 
     frame, title = impact_report(workspace, as_of=_date(as_of, "--as-of"), by=by.value)
+    if fmt == OutputFormat.table and by == ImpactBy.programme:
+        frame, title = terminal_columns(frame, by.value), title + "; --format csv for verdict counts and all costs"
     _emit(frame, fmt, title)
 
 

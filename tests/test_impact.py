@@ -361,6 +361,14 @@ def test_impact_report_names_its_calendar_and_date(settings, tmp_path):
     per_programme, title = impact_report(tmp_path, by="programme")
     assert title.startswith("Impact per programme") and set(per_programme["programme"]) == {
         "Travel Training", "Zones of Regulation"}
+    # The CSV has every column; the terminal the pooled estimates and the costs, in the CSV's order.
+    from kwanalytics.evidence.listings import terminal_columns
+    from kwanalytics.metrics.impact import PROGRAMME_COLUMNS
+
+    assert list(per_programme.columns) == PROGRAMME_COLUMNS
+    shown = list(terminal_columns(per_programme, "programme").columns)
+    assert shown[:11] == PROGRAMME_COLUMNS[:11] and shown == [c for c in PROGRAMME_COLUMNS if c in shown]
+    assert terminal_columns(frame, "enrolment") is frame
     with pytest.raises(InputError, match="--by enrolment or --by programme"):
         impact_report(tmp_path, by="pupil")
 

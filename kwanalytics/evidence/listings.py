@@ -11,6 +11,18 @@ from kwanalytics.metrics.patterns import watchlist
 from kwanalytics.workspace import load_workspace
 
 
+#: The terminal table per programme: the pooled estimates and the costs (every column: ``--format csv``).
+PROGRAMME_TABLE_COLUMNS = ["programme", "enrolments", "pupils", "rate_ratio", "rate_ratio_ci_low",
+                           "rate_ratio_ci_high", "adjusted_rate_ratio", "adjusted_ci_low", "adjusted_ci_high",
+                           "comparison_pupils", "heterogeneity_i2", "cost_per_pupil", "cost_per_hour",
+                           "cost_per_incident_avoided"]
+
+
+def terminal_columns(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """What fits a terminal: per programme the headline columns, per enrolment all of them."""
+    return frame[PROGRAMME_TABLE_COLUMNS] if by == "programme" else frame
+
+
 def impact_report(workspace, as_of=None, by: str = "enrolment") -> tuple[pd.DataFrame, str]:
     """The table behind ``kwa impact``: per enrolment (the main columns) or per programme, with a title that
     says which calendar the school days came from and the date counted up to."""
