@@ -211,7 +211,9 @@ def test_escalation_reads_a_short_last_week_at_its_own_length(settings, calendar
                       as_of="2026-03-24")
     evidence = found.loc[found["pattern"] == "escalation", "evidence"]
     assert len(evidence) == 1
-    assert "rose from 1.0 to 3.2 a school week" in evidence.iloc[0]
+    # the earlier half: 5 incidents over the pupil's own 23 school days in it (first seen Wednesday 14 January,
+    # no admission date: each pupil's own time, docs/patterns.md) = 1.1 a school week
+    assert "rose from 1.1 to 3.2 a school week" in evidence.iloc[0]
 
 
 def test_cohort_effect_by_group_and_cost_by_programme(settings, calendar):

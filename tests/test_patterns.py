@@ -323,3 +323,26 @@ def test_kwa_watchlist_since_keeps_the_contract_columns(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "kwanalytics.cli", "watchlist", "--since", "31/02/2026", "-w",
                           str(tmp_path)], capture_output=True, text=True)
     assert bad.returncode == 2 and "--since" in bad.stderr + bad.stdout and "Traceback" not in bad.stderr
+
+
+def test_escalation_rise_is_tested_on_the_pupils_own_time():
+    """Ten incidents spread from September to May, then eight in the last 22 school days (from 22/06/2026) of a
+    pupil on roll all year (193 school days): the rise test's binomial p is 3 x P(X >= 8), X ~ Bin(18, 22/193),
+    = 0.0013 (Bonferroni over three tests), hand-worked with scipy.stats.binom. The same eight for a pupil who
+    joined on 01/06/2026 with two incidents in their first three weeks are near their own rate: the weeks before
+    they joined are not read as quiet ones, so no rise."""
+    from scipy import stats
+
+    early = YEAR[5:160:16][:10]
+    late = CAL.between("2026-06-22", "2026-07-21")[[0, 4, 8, 11, 14, 17, 19, 21]]
+    rows = [incident("R1", d, "Defiance") for d in list(early) + list(late)]
+    rows += [incident("L1", d, "Defiance") for d in ["2026-06-03", "2026-06-15"] + list(late)]
+    on_roll = pd.DataFrame({"student_id": ["R1", "L1"], "admitted_on": pd.to_datetime(["2025-09-03", "2026-06-01"]),
+                            "left_on": [pd.NaT, pd.NaT]})
+    wl = watchlist(frame(rows + background(np.random.default_rng(10))), on_roll, None, CAL, SETTINGS,
+                   as_of="2026-07-21")
+    hit = wl[(wl.student_id == "R1") & (wl.pattern == "escalation")]
+    assert len(hit) == 1, wl
+    assert "8 of the pupil's 18 incidents in the last 22 of their 193 school days on roll" in hit.iloc[0]["evidence"]
+    assert hit.iloc[0]["p_value"] <= 3 * stats.binom.sf(7, 18, 22 / 193) == pytest.approx(0.0012953, rel=1e-4)
+    assert "L1" not in set(wl.loc[wl.pattern == "escalation", "student_id"])

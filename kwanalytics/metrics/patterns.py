@@ -491,22 +491,25 @@ def escalations(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
     recent["week_start"] = week_start(recent["day"])
     counts = _crosstab(recent["student_id"], recent["week_start"]).reindex(columns=weeks["week_start"],
                                                                                fill_value=0)
-    rates = counts / weeks["school_days"].to_numpy()
     half = len(weeks) // 2
     total = inc.groupby("student_id").size()
     recent_lo = calendar.days.searchsorted(weeks["week_start"].iloc[half], "left")
+    # each week's school days as calendar ordinals [w_lo, w_hi), to count only the days a pupil was on roll
+    w_lo = calendar.days.searchsorted(weeks["week_start"].to_numpy(), "left")
+    w_hi = w_lo + weeks["school_days"].to_numpy()
     trend_p, why_trend = {}, {}
     for sid, pupil in recent.groupby("student_id"):
         if len(pupil) < min_inc:
             continue
-        y = rates.loc[sid].to_numpy(dtype=float)
-        x = np.arange(len(y))
-        # each half's incidents over its own school days, times 5: a short last week (two days before as_of)
-        # counts as two days, not as a whole week at its daily rate
-        n_week, d_week = counts.loc[sid].to_numpy(dtype=float), weeks["school_days"].to_numpy(dtype=float)
+        # each half's incidents over the pupil's own school days in it, times 5: a short last week (two days
+        # before as_of) counts as two days, and a pupil who joined in the window is not read as quiet before
+        n_week = counts.loc[sid].to_numpy(dtype=float)
+        d_week = np.clip(np.minimum(w_hi, own.loc[sid, "hi"]) - np.maximum(w_lo, own.loc[sid, "lo"]), 0, None)
         before_w = n_week[:half].sum() / max(d_week[:half].sum(), 1) * 5
         after_w = n_week[half:].sum() / max(d_week[half:].sum(), 1) * 5
-        tau, p_order = stats.kendalltau(x, y, alternative="greater")
+        on = d_week > 0
+        y, x = n_week[on] / d_week[on], np.flatnonzero(on)
+        tau, p_order = stats.kendalltau(x, y, alternative="greater") if on.sum() >= 3 else (np.nan, np.nan)
         rate_up = after_w >= 2 * before_w and after_w - before_w >= 1
         lo, hi, days = own.loc[sid, ["lo", "hi", "days"]]
         in_recent = max(int(hi) - max(int(lo), int(recent_lo)), 0)  # the pupil's school days in the recent half
