@@ -433,3 +433,54 @@ def test_duplicate_header_names_are_refused_with_a_message(tmp_path):
     (entry,) = _entries(summary, "incidents.csv")
     assert result.exit_code == 2 and entry["status"] == "refused"
     assert "2 columns called 'notes' (columns F and G)" in entry["error"]
+
+
+# ------------------------------------------------------------------------------------------------ newer wins
+
+def test_the_newer_export_wins_by_its_stated_date_and_the_page_lists_both_versions(tmp_path):
+    ws = _workspace(tmp_path)
+    raw = ws / "data" / "raw"
+    # "a_..." sorts first but is the older export: before, its version won and the correction was rejected
+    old = [["Behaviour export"], ["Exported on 01/10/2025 09:00"], HEADER, _incident(1, notes="first account"),
+           _incident(2)]
+    new = [["Report date: 2 Dec 2025"], HEADER, _incident(1, notes="corrected account"), _incident(3)]
+    (raw / "a_incidents_october.csv").write_text(_csv(old))
+    (raw / "b_incidents_december.csv").write_text(_csv(new))
+    import os
+    os.utime(raw / "a_incidents_october.csv", (2e9, 2e9))  # a newer modification time does not outrank a stated date
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0
+    stored = _stored(ws).set_index("incident_id")["notes"].to_dict()
+    assert stored == {"I1": "corrected account", "I2": "Shouted", "I3": "Shouted"}
+    (older,) = _entries(summary, "a_incidents_october.csv")
+    (newer,) = _entries(summary, "b_incidents_december.csv")
+    assert older["exported_at"] == "2025-10-01 09:00" and older["exported_at_from"] == "stated in the export"
+    assert newer["exported_at"] == "2025-12-02 00:00"
+    assert (older["accepted"], older["skipped"], older["replaced"][0]["key"]) == (1, 1, "I1")
+    page = (ws / "reports" / "validation.html").read_text(encoding="utf-8")
+    assert "Newer exports replace older ones" in page and "b_incidents_december.csv row 3" in page
+    assert "a_incidents_october.csv row 4" in page
+    _conserved(summary)
+
+
+def test_without_a_stated_date_the_file_modified_later_wins(tmp_path):
+    import os
+
+    ws = _workspace(tmp_path)
+    raw = ws / "data" / "raw"
+    (raw / "a.csv").write_text(_csv([HEADER, _incident(1, notes="newer")]))
+    (raw / "b.csv").write_text(_csv([HEADER, _incident(1, notes="older")]))
+    os.utime(raw / "a.csv", (1.8e9, 1.8e9))
+    os.utime(raw / "b.csv", (1.7e9, 1.7e9))
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 0 and _stored(ws)["notes"].tolist() == ["newer"]
+    assert _entries(summary, "b.csv")[0]["exported_at_from"] == "the file's modification time"
+
+
+def test_two_versions_in_exports_of_the_same_minute_are_still_a_conflict(tmp_path):
+    ws = _workspace(tmp_path)
+    raw = ws / "data" / "raw"
+    (raw / "a.csv").write_text(_csv([["Exported on 02/12/2025 09:30"], HEADER, _incident(1, notes="one")]))
+    (raw / "b.csv").write_text(_csv([["Exported on 02/12/2025 09:30"], HEADER, _incident(1, notes="two")]))
+    result, summary, _ = _ingest(ws)
+    assert result.exit_code == 1 and _entries(summary, "b.csv")[0]["rejected"] == 1

@@ -14,12 +14,16 @@ vocabularies and the rules between tables. Every input row then ends in exactly 
 
 so that for every file (each sheet of a workbook: a part of its own) rows_read = accepted + rejected +
 duplicates + skipped. Every file under data/raw is named in the summary: read, or refused with the reason. The same key with different
-content is a conflict: the later row (in file name order) is rejected, naming both places.
+content is two versions of a record: the newer export's is kept and the older counted as skipped (replaced), each
+listed in validation.html; an export's date is the one it states about itself ("Exported on ...", "Report date:
+...") else the file's modification time. Two versions in one file, or in exports of the same minute, are a
+conflict: the later row (in file name order) is rejected, naming both places.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +36,7 @@ import pyarrow.compute as pc
 from kwanalytics import audit
 from kwanalytics.schema.contracts import TABLES, empty_frame
 from kwanalytics.errors import KwaError, WorkspaceError
-from kwanalytics.ingest.habits import decide_date_order, decide_decimal
+from kwanalytics.ingest.habits import SCHOOL_TIMEZONE, decide_date_order, decide_decimal, everyday_datetime
 from kwanalytics.ingest.parsing import map_distinct, parse_column
 from kwanalytics.ingest.people import name_key, name_keys, restore_zeros, split_names
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
@@ -44,6 +48,9 @@ from kwanalytics.settings import fold, load_settings
 from kwanalytics.store import atomic_write, atomic_write_text, processed_dir, raw_dir, read_table, reports_dir, write_table
 from kwanalytics.ingest.validate import (Problems, VocabularyNote, derive_period, isin, parse_problems,
                        schema_problems, spread, vocabulary_problems)
+
+
+MAX_REPLACED_LISTED = 200  # per file in the summary; validation.html lists the same
 
 
 @dataclass
@@ -65,6 +72,9 @@ class FileResult:
     read_as: str = ""
     header_row: int | None = None
     skipped_because: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    exported_at: pd.Timestamp | None = None  # when the export was made: newer versions of a record win
+    exported_from: str = ""  # "stated in the export" or "the file's modification time"
+    replaced: list[dict] = field(default_factory=list)  # this file's rows a newer export's version replaced
 
     @property
     def status(self) -> str:
@@ -86,6 +96,9 @@ class FileResult:
                 **({"header_row": self.header_row} if self.header_row else {}), "rows_read": self.rows_read,
                 "accepted": self.accepted, "rejected": self.rejected, "duplicates": self.duplicates,
                 "skipped": self.skipped, "skipped_because": dict(self.skipped_because),
+                **({"exported_at": f"{self.exported_at:%Y-%m-%d %H:%M}", "exported_at_from": self.exported_from}
+                   if self.exported_at is not None else {}),
+                **({"replaced": self.replaced[:MAX_REPLACED_LISTED]} if self.replaced else {}),
                 "warnings": list(self.warnings), **({"error": self.error} if self.error else {})}
 
 
@@ -101,6 +114,15 @@ class IngestResult:
     @property
     def summary(self) -> dict:
         return {"files": [f.summary() for f in self.files], "exit_code": self.exit_code}
+
+    @property
+    def versions(self) -> list[dict]:
+        """Each record held by more than one export in different versions: the version kept (the newer
+        export's) and the one it replaced, for validation.html."""
+        return [{"table": f.table, "key": r["key"], "kept": r["kept"],
+                 "replaced": f"{f.name} row {r['row']}" + (f" (exported {f.exported_at:%d/%m/%Y %H:%M}, "
+                                                           f"{f.exported_from})" if f.exported_at is not None else "")}
+                for f in self.files for r in f.replaced]
 
 
 @dataclass
@@ -250,6 +272,42 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
     result.warnings.extend(export.notes)
     return Batch(result, export, mapping, frame, export.rows, problems, original,
                  extra | {"skip_null": skip_null, "signed_skip": signed_skip})
+
+
+REPLACED = "an older version of a record that a newer export holds (the newer one is kept)"
+
+
+def _export_minute(result: "FileResult") -> int:
+    """When the file was exported, to the minute (files copied or written together tie, and keep name order)."""
+    stamp = result.exported_at
+    return -2**62 if stamp is None else int(pd.Timestamp(stamp).floor("min").value)
+
+
+def exported_at(export: RawExport, path: Path) -> tuple[pd.Timestamp | None, str]:
+    """The date the export states about itself (a title or footer line such as "Exported on 02/12/2025 09:30" or
+    "Report date: 2 Dec 2025"), else the file's modification time; and which of the two it is."""
+    lines = list(export.title) + [" ".join(c for c in f.cells if c) for f in export.furniture]
+    for line in lines:
+        m = STATED_DATE.search(line)
+        if m:
+            stamp = everyday_datetime(m.group(1).strip(" .,"), day_first=True)
+            if pd.notna(stamp):
+                return pd.Timestamp(stamp), "stated in the export"
+            for candidate in DATE_IN_TEXT.findall(m.group(1)):
+                stamp = everyday_datetime(candidate, day_first=True)
+                if pd.notna(stamp):
+                    return pd.Timestamp(stamp), "stated in the export"
+    try:
+        return pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").tz_convert(SCHOOL_TIMEZONE).tz_localize(None), \
+            "the file's modification time"
+    except OSError:
+        return None, ""
+
+
+STATED_DATE = re.compile(r"\b(?:exported|report\s+date|date\s+of\s+report|printed|generated|run\s+date|"
+                         r"produced|created)\b(?:\s+(?:on|at|by\s+.*?\s+on))?\s*[:\-]?\s*(.+)$", re.IGNORECASE)
+DATE_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+                          r"(?:\s+\d{1,2}[:.]\d{2})?|\d{1,2}\s+[A-Za-z]{3,9}\s+\d{4}(?:\s+\d{1,2}[:.]\d{2})?")
 
 
 def _duplicate_headers(header: list[str], mapping) -> list[str]:
@@ -475,6 +533,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
                 continue
             result.table, result.profile = rec.mapping.table, rec.mapping.profile
             result.header_row = export.header_row
+            result.exported_at, result.exported_from = exported_at(export, path)
             if export.sheet is not None:  # a template's example row, known from the workbook, not from its values
                 export.set_aside(marks.examples.get(export.sheet, ()), EXAMPLE_REASON)
             result.rows_read = export.rows_read
@@ -624,9 +683,13 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
             if unknown.any():
                 b.problems.add_each(unknown, b.frame["target_id"], "target_id: ", " is not a target in the targets "
                                     "table. Check the id, or add the target to the targets export.")
-    # keys: exact duplicates are counted, conflicts rejected naming both places (first file/row wins)
+    # keys: exact duplicates are counted; an older export's version is replaced; other conflicts rejected naming
+    # both places (first file/row wins)
+    # Newer exports first, so that the newer version of a record is the one kept (ties keep file name order)
+    newest_first = sorted(range(len(frames)), key=lambda i: -_export_minute(frames[i].result))
     parts = []
-    for i, b in enumerate(frames):
+    for i in newest_first:
+        b = frames[i]
         skip = b.extra.get("skip", np.zeros(len(b.frame), dtype=bool))
         ok = ~b.problems.mask() & ~skip
         part = b.frame if ok.all() else b.frame[ok]  # usually every row is fine: no copy by rows then
@@ -659,7 +722,13 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
             orig = firsts.loc[row[t.key]]
             fb, tb = frames[int(orig["__batch"])], frames[int(row["__batch"])]
             differs = [c for c in cols if not (pd.isna(row[c]) and pd.isna(orig[c])) and str(row[c]) != str(orig[c])]
-            here = f"{fb.result.path} row {int(fb.rows[int(orig['__pos'])])}"
+            here = f"{fb.result.name} row {int(fb.rows[int(orig['__pos'])])}"
+            if _export_minute(fb.result) > _export_minute(tb.result):  # an older export's version: replaced
+                pos = int(row["__pos"])
+                tb.result.skip(REPLACED, 1)
+                tb.result.replaced.append({"key": str(row[t.key]), "row": int(tb.rows[pos]), "kept": here,
+                                           "differ": differs[:4]})
+                continue
             tb.problems.add(np.arange(len(tb.frame)) == int(row["__pos"]),
                             f"{t.key}: '{row[t.key]}' is already used by {here} with different content "
                             f"({', '.join(differs[:4])} differ). Keep one of the two rows, or give this one its own id.")
