@@ -55,7 +55,7 @@ def watchlist_report(workspace, as_of=None, since=None) -> tuple[pd.DataFrame, s
              + (f", up to {when:%d/%m/%Y}" if when is not None and not pd.isna(when) else "")
              + (f"; with incidents since {pd.Timestamp(since):%d/%m/%Y} "
                 f"({int((frame['status'] == 'new').sum())} new)" if since is not None else "")
-             + f"; false discovery rate {float(ws.settings.config['patterns']['false_discovery_rate']):.0%}"
+             + f"; false discovery rate {ws.settings.school.patterns.false_discovery_rate:.0%}"
              + f"; school days from {ws.calendar.source}")
     for col in ("first_seen", "last_seen"):
         frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d")

@@ -16,7 +16,7 @@ from kwanalytics.metrics.patterns import KINDS
 def last_meeting(as_of, settings) -> pd.Timestamp:
     """The last meeting's date, ``patterns.meeting_every_days`` days before ``as_of`` (its incidents count as
     since the meeting: it may have been in the morning)."""
-    days = int(settings.config["patterns"]["meeting_every_days"])
+    days = settings.school.patterns.meeting_every_days
     return pd.Timestamp(as_of).normalize() - pd.Timedelta(days=days)
 
 
