@@ -45,10 +45,18 @@ def _date(value: Optional[str], flag: str) -> Optional[date]:
     return parsed
 
 
-def _emit(frame, fmt: OutputFormat, title: str) -> None:
-    from kwanalytics.output import print_frame
+def _emit(frame, fmt: OutputFormat, title: str, wide: bool = False, line: list[str] | None = None,
+          beneath: list[str] | None = None) -> None:
+    from kwanalytics.output import print_compact, print_frame
 
-    print_frame(frame, fmt.value, title, console)
+    if fmt is OutputFormat.table and not wide and line:
+        print_compact(frame, title, console, line, beneath)
+    else:
+        print_frame(frame, fmt.value, title, console)
+
+
+WideOpt = typer.Option(False, "--wide", help="Every column in one table (for a wide terminal); the default is "
+                       "one line a row with the key figures and the rest wrapped beneath, readable at 80 columns.")
 
 
 @app.command()
@@ -95,14 +103,21 @@ def impact(workspace: Path = WorkspaceOpt,
            as_of: Optional[str] = typer.Option(None, "--as-of", help="Count open enrolments up to this date "
                                                "(default: the last date in the data)."),
            by: ImpactBy = typer.Option(ImpactBy.enrolment, "--by"),
-           fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
+           fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+           wide: bool = WideOpt):
     """Incidents before and during each intervention, with rate ratios, NAP, Tau-U and a verdict."""
     from kwanalytics.evidence.listings import impact_report, terminal_columns
 
     frame, title = impact_report(workspace, as_of=_date(as_of, "--as-of"), by=by.value)
     if fmt == OutputFormat.table and by == ImpactBy.programme:
         frame, title = terminal_columns(frame, by.value), title + "; --format csv for verdict counts and all costs"
-    _emit(frame, fmt, title)
+    if fmt is OutputFormat.table and not wide:
+        from kwanalytics.output import with_interval
+
+        frame = with_interval(frame, "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "rate ratio (95% CI)")
+    line = (["programme", "pupils", "rate ratio (95% CI)", "cost_per_pupil"] if by is ImpactBy.programme else
+            ["student_id", "programme", "rate ratio (95% CI)", "verdict"])
+    _emit(frame, fmt, title, wide, line)
 
 
 @app.command()
@@ -110,12 +125,14 @@ def watchlist(workspace: Path = WorkspaceOpt,
               as_of: Optional[str] = typer.Option(None, "--as-of", help="Look at incidents up to this date."),
               since: Optional[str] = typer.Option(None, "--since", help="Only patterns with incidents on or after "
                                                   "this date (the last meeting), each marked new or continuing."),
-              fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
+              fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+              wide: bool = WideOpt):
     """Pupils with repeated patterns of behaviour, with the evidence and a suggested next step."""
     from kwanalytics.evidence.listings import watchlist_report
 
     frame, title = watchlist_report(workspace, as_of=_date(as_of, "--as-of"), since=_date(since, "--since"))
-    _emit(frame, fmt, title)
+    _emit(frame, fmt, title, wide, ["student_id", "pattern", "incidents", "first_seen", "last_seen", "q_value",
+                                    "status"], ["evidence", "next_step"])
 
 
 class ReportKind(str, Enum):
