@@ -115,6 +115,8 @@ def impact(workspace: Path = WorkspaceOpt,
         from kwanalytics.output import with_interval
 
         frame = with_interval(frame, "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "rate ratio (95% CI)")
+        frame = with_interval(frame, "adjusted_rate_ratio", "adjusted_ci_low", "adjusted_ci_high",
+                              "adjusted rate ratio (95% CI)")
     line = (["programme", "pupils", "rate ratio (95% CI)", "cost_per_pupil"] if by is ImpactBy.programme else
             ["student_id", "programme", "rate ratio (95% CI)", "verdict"])
     _emit(frame, fmt, title, wide, line)
