@@ -3,7 +3,8 @@
 Naive way (what a newcomer would script): for each pupil, the papermill CLI runs the notebook (a fresh kernel,
 fresh imports, the workspace read again), then `jupyter nbconvert --to html --no-input` converts it.
 Batch: `render_reports(workspace, "student", students=...)`, one warm kernel for the whole batch (engine.py).
-Both render the same pupils of the same workspace; the batch time includes its kernel start.
+Both render the same pupils of the same workspace; the batch time includes its kernel start. Then the same pupils'
+reports are printed to PDF through one Chromium: its start-up, and the seconds a pupil after it.
 
     .venv/bin/python benchmarks/reports_batch.py [--workspace DIR] [--pupils 20]
 
@@ -54,6 +55,24 @@ def batch(workspace, ids) -> float:
     return time.perf_counter() - t0
 
 
+def pdfs(workspace, ids) -> dict:
+    """Seconds to start the batch's one Chromium, then seconds a pupil PDF printed through it (render/browser.py)."""
+    from kwanalytics.render.browser import Browser
+
+    t0 = time.perf_counter()
+    browser = Browser().start()
+    started = time.perf_counter() - t0
+    try:
+        t1 = time.perf_counter()
+        for sid in ids:
+            data = browser.pdf(Path(workspace) / "reports" / "students" / f"{sid}.html")
+            assert data.startswith(b"%PDF")
+        per_pdf = (time.perf_counter() - t1) / len(ids)
+    finally:
+        browser.close()
+    return {"browser_start_s": started, "pdf_s_per_pupil": per_pdf}
+
+
 def compare(workspace, pupils: int = 20) -> dict:
     """Both ways on the same pupils; figures for benchmarks/run.py."""
     workspace = Path(workspace).resolve()
@@ -64,7 +83,7 @@ def compare(workspace, pupils: int = 20) -> dict:
     sizes = [(workspace / "reports" / "students" / f"{sid}.html").stat().st_size / 2**20 for sid in ids]
     return {"pupils": len(ids), "batch_s_per_report": batch_s / len(ids), "naive_s_per_report": naive_s / len(ids),
             "speedup": naive_s / batch_s, "pupil_report_mib": sum(sizes) / len(sizes),
-            "pupil_report_max_mib": max(sizes)}
+            "pupil_report_max_mib": max(sizes), **pdfs(workspace, ids)}
 
 
 def main() -> None:
@@ -81,7 +100,8 @@ def main() -> None:
         fig = compare(ws, args.pupils)
     print(f"{fig['pupils']} pupil reports: batch {fig['batch_s_per_report']:.2f} s/report, naive "
           f"{fig['naive_s_per_report']:.2f} s/report, speed-up {fig['speedup']:.1f}x; report size "
-          f"{fig['pupil_report_mib']:.2f} MiB (largest {fig['pupil_report_max_mib']:.2f})")
+          f"{fig['pupil_report_mib']:.2f} MiB (largest {fig['pupil_report_max_mib']:.2f}); PDF "
+          f"{fig['pdf_s_per_pupil']:.2f} s a pupil after a {fig['browser_start_s']:.2f} s browser start")
     print(json.dumps(fig))
 
 

@@ -81,3 +81,21 @@ def test_every_row_kept_and_cells_escaped():
     assert len(shown) == 250 and shown["N"].iloc[-1] == "249"
     html = display.table_html(frame)
     assert "<script>" not in html and html.count("</tr>") == 251
+
+
+def test_time_axes_span_only_the_datas_period():
+    from kwanalytics.evidence import charts
+
+    # a year of records inside a calendar listing three years of weeks: the axis ends a half-week past the data
+    weeks = pd.date_range("2025-01-06", "2027-07-19", freq="W-MON")
+    weekly = pd.DataFrame({"week_start": weeks, "school_days": 0, "incidents": 0})
+    inside = (weeks >= "2025-09-01") & (weeks <= "2026-07-13")
+    weekly.loc[inside, "school_days"] = 5
+    weekly.loc[weeks == "2026-03-02", "incidents"] = 4
+    fig = charts.weekly_incidents(weekly)
+    low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+    assert (low, high) == (pd.Timestamp("2025-08-28 12:00"), pd.Timestamp("2026-07-16 12:00"))
+    sessions = pd.DataFrame({"date": pd.to_datetime(["2025-10-01", "2026-02-01"]), "engagement": [3, 4],
+                             "setting": ["on site", "community"], "activity": ["cooking", "walk"]})
+    low, high = (pd.Timestamp(x) for x in charts.engagement_over_time(sessions).layout.xaxis.range)
+    assert (low, high) == (pd.Timestamp("2025-09-27 12:00"), pd.Timestamp("2026-02-04 12:00"))

@@ -34,6 +34,16 @@ def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
     return fig
 
 
+def time_axis(dates, pad_days: float = 3.5) -> dict:
+    """An x axis spanning only the data's own period (first to last date, half a week either side for bars), so
+    a year of records is never drawn on an axis that runs on into terms with no data (issue 17)."""
+    values = pd.to_datetime(pd.Series(list(dates)), errors="coerce").dropna()
+    if values.empty:
+        return dict(_AXIS)
+    pad = pd.Timedelta(days=pad_days)
+    return dict(_AXIS, type="date", range=[(values.min() - pad).isoformat(), (values.max() + pad).isoformat()])
+
+
 # ---------------------------------------------------------------- display helpers (used by the notebooks)
 
 def figure_html(fig: go.Figure) -> str:
@@ -100,7 +110,10 @@ def weekly_incidents(weekly: pd.DataFrame, title: str = "Incidents per school we
                            customdata=pd.DataFrame({"d": weekly["school_days"], "r": rate.round(2)}),
                            hovertemplate="Week of %{x|%d %b %Y}<br>%{y} incidents in %{customdata[0]} school days"
                                          "<br>%{customdata[1]} per school day<extra></extra>"))
-    return _layout(fig, title, yaxis_title="incidents", xaxis_title="school week (Monday)", bargap=0.15)
+    # weeks without a school day at either end (holidays after the last record) are not part of the period
+    taught = weekly.loc[(weekly["school_days"] > 0) | (weekly["incidents"] > 0), "week_start"]
+    return _layout(fig, title, yaxis_title="incidents", xaxis=dict(time_axis(taught), title="school week (Monday)"),
+                   bargap=0.15)
 
 
 def gas_over_time(ratings: pd.DataFrame, targets: pd.DataFrame) -> go.Figure | None:
@@ -120,6 +133,7 @@ def gas_over_time(ratings: pd.DataFrame, targets: pd.DataFrame) -> go.Figure | N
     fig.add_hline(y=0, line_dash="dot", line_color="#777", annotation_text="expected outcome")
     return _layout(fig, "Target ratings over time (Goal Attainment Scaling)",
                    yaxis=dict(range=[-2.3, 2.3], tickvals=[-2, -1, 0, 1, 2], title="GAS rating"),
+                   xaxis=time_axis(ratings["rated_on"]),
                    legend=dict(orientation="h", y=-0.25), height=380)
 
 
@@ -145,7 +159,8 @@ def engagement_over_time(sessions: pd.DataFrame) -> go.Figure | None:
                                  name=str(setting), text=rows["activity"].fillna(""),
                                  hovertemplate="%{x|%d %b %Y}: %{y} (%{text})<extra></extra>"))
     return _layout(fig, "Engagement in sessions (1 = not engaged, 5 = fully engaged)",
-                   yaxis=dict(range=[0.5, 5.5], tickvals=[1, 2, 3, 4, 5], title="engagement"))
+                   yaxis=dict(range=[0.5, 5.5], tickvals=[1, 2, 3, 4, 5], title="engagement"),
+                   xaxis=time_axis(data["date"]))
 
 
 def hours_by_activity(activities: pd.DataFrame) -> go.Figure | None:
