@@ -376,7 +376,12 @@ def _excel_errors(original: pd.DataFrame, problems: Problems) -> dict[int, np.nd
     out = {}
     for pos in range(original.shape[1]):
         col = original.iloc[:, pos]
-        hit = isin(col if col.dtype == "str" else col.astype(object), EXCEL_ERRORS)
+        if col.dtype == "str":  # most columns hold no "#" at all: one fast pass on the Arrow array says so
+            if not pc.any(pc.starts_with(col.array.__arrow_array__(), "#")).as_py():
+                continue
+            hit = isin(col, EXCEL_ERRORS)
+        else:
+            hit = col.isin(EXCEL_ERRORS).to_numpy(dtype=bool)
         if hit.any():
             out[pos] = hit
             problems.add_each(hit, col, f"{original.columns[pos]}: the cell shows Excel's error ",
@@ -469,9 +474,22 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     exports: list[tuple[RawExport, Recognition, FileResult]] = []
     root = raw_dir(workspace)
 
+    known_headers: dict[tuple, bool] = {}
+    spellings = {h for m in mappings for h in m.headers}
+
+    def fits(header: list[str]) -> bool:
+        """Whether a profile recognises the header. Asked of every title line and, in a sheet that is no
+        table (a workbook's lists), of many rows: a row with no known header spelling is none, and answers
+        are remembered."""
+        key = tuple(header)
+        if key not in known_headers:
+            known_headers[key] = any(fold(c) in spellings for c in header if c) and \
+                recognise(header, mappings).mapping is not None
+        return known_headers[key]
+
     def read(path):
         try:
-            return read_parts(path, recognise=lambda h: recognise(h, mappings).mapping is not None)
+            return read_parts(path, recognise=fits)
         except UnreadableFile as exc:
             return exc
 
