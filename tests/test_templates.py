@@ -166,6 +166,16 @@ def test_sessions_lists_come_from_the_vocabularies_and_the_students_table(tmp_pa
     assert lists[col["Format"]] == ["one-to-one", "small-group"]
 
 
+def test_a_pupil_who_has_left_is_not_offered():
+    from kwanalytics.templates.workbook import pupil_entries
+
+    students = pd.DataFrame({"student_id": ["S2", "S1", "S3"], "display_name": ["Amira Khan", "Callum Stevens", None],
+                             "left_on": pd.to_datetime([None, "2026-01-30", None])})
+    assert pupil_entries(students) == ["S1 – Callum Stevens", "S2 – Amira Khan", "S3"]
+    assert pupil_entries(students, on=date(2026, 2, 2)) == ["S2 – Amira Khan", "S3"]
+    assert pupil_entries(students, on=date(2026, 1, 30)) == ["S1 – Callum Stevens", "S2 – Amira Khan", "S3"]
+
+
 def test_a_workspace_vocabulary_changes_the_dropdown(tmp_path):
     ws = students_workspace(tmp_path / "ws")
     (ws / "schemas").mkdir()
@@ -308,18 +318,27 @@ def test_the_instructions_and_lists_sheets_are_never_read_as_records(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ the command
 
-def test_command_writes_the_workbook_and_refuses_mistakes_with_exit_2(tmp_path):
+def run_main(monkeypatch, capsys, *args) -> tuple[int, str]:
+    """`kwa ARGS` in this process (a subprocess costs seconds of imports): the exit code and the words printed."""
+    from kwanalytics import cli
+
+    monkeypatch.setattr(sys, "argv", ["kwa", *args])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    out = capsys.readouterr()
+    return done.value.code, " ".join((out.out + out.err).split())
+
+
+def test_command_writes_the_workbook_and_refuses_mistakes_with_exit_2(tmp_path, monkeypatch, capsys):
     ws = students_workspace(tmp_path / "ws")
     ok = kwa("template", "sessions", "--out", str(tmp_path / "log.xlsx"), "--workspace", str(ws))
     assert ok.returncode == 0, ok.stderr
     assert "3 pupils" in ok.stdout and (tmp_path / "log.xlsx").exists()
-    unknown = kwa("template", "behaviour", "--out", str(tmp_path / "x.xlsx"))
-    assert unknown.returncode == 2 and "sessions, incidents, contacts, targets, ratings" in unknown.stderr
-    assert "Traceback" not in unknown.stderr
+    code, words = run_main(monkeypatch, capsys, "template", "behaviour", "--out", str(tmp_path / "x.xlsx"))
+    assert code == 2 and "sessions, incidents, contacts, targets, ratings" in words
     blocked = tmp_path / "file"
     blocked.write_text("")
-    unwritable = kwa("template", "sessions", "--out", str(blocked / "log.xlsx"))
-    assert unwritable.returncode == 2 and "cannot be written" in unwritable.stderr
-    assert "Traceback" not in unwritable.stderr
-    not_xlsx = kwa("template", "sessions", "--out", str(tmp_path / "log.csv"))
-    assert not_xlsx.returncode == 2 and ".xlsx" in not_xlsx.stderr
+    code, words = run_main(monkeypatch, capsys, "template", "sessions", "--out", str(blocked / "log.xlsx"))
+    assert code == 2 and "cannot be written" in words
+    code, words = run_main(monkeypatch, capsys, "template", "sessions", "--out", str(tmp_path / "log.csv"))
+    assert code == 2 and ".xlsx" in words and not (tmp_path / "log.csv").exists()

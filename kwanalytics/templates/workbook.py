@@ -42,11 +42,14 @@ def kind_of(name: str) -> Kind:
         raise InputError(f"There is no template called '{name}'. Choose one of: " + ", ".join(KINDS) + ".") from None
 
 
-def pupil_entries(students: pd.DataFrame | None) -> list[str]:
-    """"S0001 – Callum Stevens" for each pupil (the id alone when the name is not known), in id order."""
+def pupil_entries(students: pd.DataFrame | None, on: date | None = None) -> list[str]:
+    """"S0001 – Callum Stevens" for each pupil (the id alone when the name is not known), in id order; with ``on``,
+    only the pupils still on roll that day (a pupil who has left is not offered)."""
     if students is None or students.empty:
         return []
     rows = students.sort_values("student_id")
+    if on is not None and "left_on" in rows:
+        rows = rows[rows["left_on"].isna() | (rows["left_on"] >= pd.Timestamp(on))]
     names = rows["display_name"] if "display_name" in rows else pd.Series(pd.NA, index=rows.index)
     return [str(sid) if pd.isna(name) else f"{sid}{SEPARATOR}{name}"
             for sid, name in zip(rows["student_id"], names)]
@@ -87,7 +90,7 @@ def build_template(kind_name: str, settings: Settings, students: pd.DataFrame | 
     lists: dict[str, list[str]] = {}
     for _, col in cols:
         if col.name == "student_id":
-            lists.setdefault(ROW_LISTS["student_id"], pupil_entries(students))
+            lists.setdefault(ROW_LISTS["student_id"], pupil_entries(students, on=example_day))
         elif col.name == "target_id":
             lists.setdefault(ROW_LISTS["target_id"], target_entries(targets))
         elif col.vocabulary and col.vocabulary in settings.vocabularies:
@@ -274,4 +277,4 @@ def write_template(kind_name: str, out, workspace, today: date | None = None) ->
     except OSError as exc:
         raise InputError(f"--out {out} cannot be written ({exc.strerror or exc}). Check that the folder exists "
                          "and that you may write there, and close the file if it is open in Excel.") from None
-    return out, len(pupil_entries(ws.tables["students"]))
+    return out, len(pupil_entries(ws.tables["students"], on=today))
