@@ -9,11 +9,12 @@ in schemas/settings.yaml). The kinds:
   (a scan statistic, metrics/scan.py);
 - time: a weekday, a period, or a weekday x period holding more of the pupil's incidents than their school time
   would give;
-- place, behaviour: one location or one behaviour over-represented against the school's mix;
+- place, behaviour: one location or one behaviour over-represented against the other pupils' mix;
 - trigger: one antecedent, or a group of antecedents that tell one story (vocabularies.yaml ``antecedent_groups``),
-  over-represented against the school's mix;
-- escalation: weekly rates or severities rising over the recent school weeks (Mann-Kendall, one-sided), and,
-  separately, a safeguarding rule (not a statistical test): first physical incidents after low-level ones.
+  over-represented against the other pupils' mix, over all the pupil's incidents or one behaviour of theirs;
+- escalation: more incidents in the recent school weeks than the pupil's own rate gives, or weekly rates or
+  severities rising in order (Mann-Kendall, one-sided), and, separately, a safeguarding rule (not a statistical
+  test): first physical incidents after low-level ones.
 
 The within-pupil tests take the smallest p over the cells a kind could have flagged, times the number of those cells
 (Bonferroni), so each pupil x kind is one valid p-value for the school-wide step.
