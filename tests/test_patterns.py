@@ -346,3 +346,16 @@ def test_escalation_rise_is_tested_on_the_pupils_own_time():
     assert "8 of the pupil's 18 incidents in the last 22 of their 193 school days on roll" in hit.iloc[0]["evidence"]
     assert hit.iloc[0]["p_value"] <= 3 * stats.binom.sf(7, 18, 22 / 193) == pytest.approx(0.0012953, rel=1e-4)
     assert "L1" not in set(wl.loc[wl.pattern == "escalation", "student_id"])
+
+
+def test_weekend_incidents_are_not_a_time_pattern():
+    """A pupil whose incidents fall on Saturdays (a residential weekend, a trip): the school week has no Saturday
+    to set them against, so no time pattern is claimed from them."""
+    saturdays = pd.date_range("2025-09-06", "2026-07-18", freq="7D")[::4][:8]
+    rows = [incident("W1", d, category, location, period) for d, category, location, period in
+            zip(saturdays, CATEGORIES, LOCATIONS, ["Period 1", "Period 2", "Period 3", "Lunch", "Period 4",
+                                                  "Period 5", "Break", "Period 1"])]
+    on_roll = pd.DataFrame({"student_id": ["W1"], "admitted_on": [pd.Timestamp("2025-09-03")], "left_on": [pd.NaT]})
+    wl = watchlist(frame(rows + background(np.random.default_rng(11))), on_roll, None, CAL, SETTINGS,
+                   as_of="2026-07-21")
+    assert "time" not in set(wl.loc[wl.student_id == "W1", "pattern"]), wl

@@ -295,12 +295,15 @@ def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
     inc = inc.assign(weekday=inc["occurred_at"].dt.day_name())
     wd_share = _weekday_shares(own.loc[totals.index], calendar)
     per_share = _period_shares(inc, settings)
-    has_period = inc["period"].notna()
+    # weekdays only: the calendar has no weekend school time to set a weekend incident against (a residential
+    # weekend or a trip is not a pattern of the school week)
+    school_week = inc["weekday"].isin(WEEKDAYS[:5])
+    has_period = inc["period"].notna() & school_week
     slot = inc.loc[has_period, "weekday"] + " " + inc.loc[has_period, "period"]
     slot_exp = pd.DataFrame({f"{w} {p}": wd_share[w] * s for w in WEEKDAYS[:5] for p, s in per_share.items()})
     cells = 5 + len(per_share) + 5 * len(per_share)
     found = []
-    for label, values, expected in (("slot", slot, slot_exp), ("weekday", inc["weekday"], wd_share),
+    for label, values, expected in (("slot", slot, slot_exp), ("weekday", inc.loc[school_week, "weekday"], wd_share),
                                     ("period", inc["period"], per_share)):
         counts = _crosstab(inc.loc[values.index, "student_id"], values)
         found.append(_best_cells(counts, expected, totals, min_count, cells).assign(label=label))
