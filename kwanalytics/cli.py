@@ -163,7 +163,10 @@ def report(kind: ReportKind = typer.Argument(..., help="student, cohort, pattern
                                                             "repeat for several.")):
     """Render reports under WORKSPACE/reports: self-contained HTML (opens offline), Word and PDF."""
     from kwanalytics.render.reports import render_reports
+    from kwanalytics.settings import load_settings
 
+    # Settings the school cannot use are its mistake (exit 2), said once, not once per report that fails.
+    load_settings(workspace)
     failures = render_reports(workspace, kind.value, students=student or None,
                               since=_date(since, "--since"), until=_date(until, "--until"),
                               formats=[f.value for f in (fmt or [ReportFormat.html])], console=console)

@@ -88,6 +88,15 @@ def test_alpha_of_3_is_exit_2_naming_the_file_and_key(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_bad_settings_stop_kwa_report_with_exit_2_before_any_report(tmp_path):
+    build_workspace(tmp_path)
+    _own(tmp_path, "settings.yaml", "patterns:\n  hotspots:\n    alpha: 3\n")
+    done = _kwa(tmp_path, "report", "all")
+    assert done.returncode == 2
+    assert "patterns.hotspots.alpha" in " ".join(done.stderr.split()) and "Traceback" not in done.stderr
+    assert not (tmp_path / "reports" / "cohort.html").exists()
+
+
 def test_unknown_key_is_exit_2_naming_it_and_the_known_keys(tmp_path):
     build_workspace(tmp_path)
     _own(tmp_path, "settings.yaml", "privacy: {min_group_size: 5, min_groupsize: 3}\n")
