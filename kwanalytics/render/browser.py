@@ -17,9 +17,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
+import fcntl
+import signal
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from kwanalytics.errors import WorkspaceError
@@ -40,6 +42,32 @@ _CHART_PNGS = ("Promise.all(Array.from(document.querySelectorAll('.plotly-graph-
                "                             height: Math.round(l.height || 450), scale: %d})"
                "    .then(function (url) { return url; }, function () { return null; });"
                "}))")
+
+
+class _Process:
+    """The browser's process (started with posix_spawn): wait with a time limit, kill."""
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+            elif time.monotonic() > deadline:
+                raise TimeoutError(f"process {self.pid} still running")
+            else:
+                time.sleep(0.05)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 class BrowserError(WorkspaceError):
@@ -71,25 +99,25 @@ class Browser:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
 
-        def wire_fds():  # the browser reads commands on fd 3 and writes replies on fd 4
-            # (dup2's copies are inheritable; every other descriptor Python made is not, so close_fds=False
-            # hands the browser only these two)
-            # (copied above 10 first: a pipe end may itself be fd 3 or 4, and dup2 onto itself changes nothing)
-            import fcntl
-
-            high_r, high_w = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10), fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
-            os.dup2(high_r, 3)
-            os.dup2(high_w, 4)
-
         cmd = chromium_command(self.executable or find_browser(), Path(self._profile), "--remote-debugging-pipe",
                                "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "about:blank")
+        # posix_spawn, not fork + preexec_fn: batches start the browser from a worker thread, and running Python
+        # in a forked child of a threaded process can deadlock. The browser reads commands on fd 3 and writes
+        # replies on fd 4; the pipe ends are first copied above 10 (close-on-exec), since a pipe end may itself
+        # be fd 3 or 4 and dup2 onto itself would leave it closing at exec.
+        high_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD_CLOEXEC, 10)
+        high_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD_CLOEXEC, 10)
         try:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, close_fds=False,
-                                         preexec_fn=wire_fds, env={**os.environ, "HOME": self._profile})
+            pid = os.posix_spawnp(cmd[0], cmd, {**os.environ, "HOME": self._profile}, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_DUP2, high_r, 3),
+                (os.POSIX_SPAWN_DUP2, high_w, 4)])
+            self.proc = _Process(pid)
         finally:
-            os.close(to_browser_r)
-            os.close(from_browser_w)
+            for fd in (to_browser_r, from_browser_w, high_r, high_w):
+                os.close(fd)
         self.call("Browser.getVersion")
         return self
 
