@@ -185,7 +185,7 @@ def pseudonymise(workspace: Path = WorkspaceOpt,
 
 
 @app.command()
-def template(kind: str = typer.Argument(..., metavar="{sessions,incidents,contacts,targets,ratings}",
+def template(kind: str = typer.Argument(..., metavar="KIND",
                                         help="Which workbook: sessions, incidents, contacts, targets or ratings."),
              out: Path = typer.Option(..., "--out", help="The workbook to write, e.g. session_log.xlsx."),
              workspace: Path = WorkspaceOpt):
