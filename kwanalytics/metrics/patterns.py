@@ -195,10 +195,10 @@ def clusters(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, set
     p = np.where(s >= n_min, scan_p_value(s, n, days, k), 1.0)
     p_values = pd.Series(p, index=eligible)
     p_min = pd.Series(scan_p_value(n, n, days, k), index=eligible)  # every incident in one run
-    pupil_rows = _by_pupil(inc)
+    pupil_rows, records = _by_pupil(inc), best.to_dict("index")
 
     def describe(sid, p_i) -> dict:
-        r = best.loc[sid]
+        r = records[sid]
         pupil = pupil_rows(sid)
         sub = pupil[(pupil["pos"] >= r["pos"]) & (pupil["pos"] < r["pos"] + k)]
         first, last = sub["occurred_at"].min(), sub["occurred_at"].max()
@@ -310,10 +310,10 @@ def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
     found = pd.concat(found).reset_index()
     p_min = found.groupby("student_id")["p_min"].min()
     best = found.sort_values(["p_cell"], kind="stable").drop_duplicates("student_id").set_index("student_id")
-    pupil_rows = _by_pupil(inc)
+    pupil_rows, records = _by_pupil(inc), best.to_dict("index")
 
     def describe(sid, p_i) -> dict:
-        r = best.loc[sid]
+        r = records[sid]
         pupil = pupil_rows(sid)
         if r["label"] == "weekday":
             sub, what = pupil[pupil["weekday"] == r["value"]], f"on {r['value']}s"
@@ -343,10 +343,10 @@ def _against_school_mix(kind: str, column: str, inc: pd.DataFrame, school: pd.Da
     counts = everyone.loc[totals.index]
     mix = _others_mix(everyone).loc[totals.index]
     best = _best_cells(counts, mix, totals, min_count, everyone.shape[1])
-    pupil_rows = _by_pupil(inc)
+    pupil_rows, records = _by_pupil(inc), best.to_dict("index")
 
     def describe(sid, p_i) -> dict:
-        r = best.loc[sid]
+        r = records[sid]
         pupil = pupil_rows(sid)
         sub = pupil[pupil[column] == r["value"]]
         return _row(sid, kind, text(r, sub) + f" (binomial p = {_p(p_i)}, over the school's {everyone.shape[1]} "
@@ -434,10 +434,10 @@ def triggers(inc: pd.DataFrame, settings) -> Test:
     # the smallest p the pupil's incidents could give: every one after the rarest unit
     rarest = shares.min(axis=1).reindex(best.index).to_numpy()
     p_min = pd.Series(np.minimum(1.0, rarest ** totals.reindex(best.index).to_numpy() * cells), best.index)
-    pupil_rows = _by_pupil(abc)
+    pupil_rows, records = _by_pupil(abc), best.to_dict("index")
 
     def describe(sid, p_i) -> dict:
-        r = best.loc[sid]
+        r = records[sid]
         pupil = pupil_rows(sid)
         sub = pupil[pupil["_folded"].isin(units[r["unit"]])]
         if isinstance(r["behaviour"], str):
@@ -548,10 +548,11 @@ def escalations(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
         first_phys = phys.groupby("student_id")["occurred_at"].min()
         first_phys = first_phys[first_phys.dt.normalize() >= start]
         phys_recent = phys[phys["student_id"].isin(first_phys.index)].groupby("student_id").size()
+        pupil_rows = _by_pupil(inc)
         for sid, first in first_phys.items():
             if phys_recent.get(sid, 0) < min_physical:
                 continue
-            pupil = inc[inc["student_id"] == sid]
+            pupil = pupil_rows(sid)
             low_before = int((pupil["_low"] & (pupil["occurred_at"] < first)).sum())
             if low_before >= min_low:
                 new_physical = pupil[pupil["_phys"]]
