@@ -359,3 +359,14 @@ def test_weekend_incidents_are_not_a_time_pattern():
     wl = watchlist(frame(rows + background(np.random.default_rng(11))), on_roll, None, CAL, SETTINGS,
                    as_of="2026-07-21")
     assert "time" not in set(wl.loc[wl.student_id == "W1", "pattern"]), wl
+
+
+def test_false_discovery_rate_hand_worked():
+    """Benjamini-Hochberg over the tests that could reach the rate: the fourth (smallest possible p 0.5) is left
+    out; over the other three, sorted 0.01, 0.03, 0.04: q = 0.01 x 3/1 = 0.03, min(0.03 x 3/2, 0.04) = 0.04 and
+    0.04 x 3/3 = 0.04."""
+    from kwanalytics.metrics.patterns import false_discovery
+
+    q = false_discovery(np.array([0.01, 0.04, 0.03, 0.6]), np.array([0.0, 0.001, 0.01, 0.5]), 0.05)
+    assert q[:3] == pytest.approx([0.03, 0.04, 0.04])
+    assert np.isnan(q[3])
