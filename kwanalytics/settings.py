@@ -141,6 +141,10 @@ class RiskAssessments(Strict):
     months_current_without_review_date: Positive
 
 
+class Timetable(Strict):
+    hours_per_week: dict[str, Annotated[float, Field(ge=0)]]
+
+
 class PackTrend(Strict):
     fewer_below: Annotated[float, Field(gt=0)]
     more_above: Annotated[float, Field(gt=0)]
@@ -164,6 +168,7 @@ class SchoolSettings(Strict):
     patterns: Patterns
     programmes: dict[str, ProgrammeCriteria]
     risk_assessments: RiskAssessments
+    timetable: Timetable
     pupil_pack: PupilPack
     outcomes: Outcomes
 

@@ -305,3 +305,17 @@ def test_each_target_in_plain_words_with_its_evidence_and_a_next_step(settings, 
     assert second["how it has gone"] == "Not rated yet." and second["next step"] == NEXT_STEPS["not rated"]
     hours = pack.tables["target_hours"].set_index("description")
     assert hours.loc["Names feelings", "hours"] == 0.5 and hours.loc["Asks for help", "sessions"] == 1
+
+
+def test_place_hotspots_are_measured_against_the_hours_spent_there(settings, calendar):
+    from kwanalytics.metrics.patterns import hotspots
+
+    rows = [incident(f"S00{1 + k % 5}", f"2025-09-{8 + k % 10} 10:00", k, location="Classroom") for k in range(10)]
+    rows += [incident(f"S00{1 + k % 5}", f"2025-09-{8 + k % 10} 11:00", 20 + k, location="Toilets") for k in range(3)]
+    found = hotspots(school(incidents=rows)["incidents"], calendar, settings, by="location").set_index("location")
+    hours = settings.school.timetable.hours_per_week
+    total = sum(hours.values())
+    # 13 incidents in listed places, shared by each place's part of the week's hours
+    assert found.loc["Classroom", "expected"] == pytest.approx(13 * hours["Classroom"] / total)
+    assert found.loc["Toilets", "expected"] == pytest.approx(13 * hours["Toilets"] / total)
+    assert found.loc["Toilets", "ratio"] > 10 > found.loc["Classroom", "ratio"]

@@ -208,6 +208,12 @@ def test_watchlist_next_step_names_entry_criteria():
 def test_hotspots_flag_a_planted_slot_and_not_an_even_spread():
     rng = np.random.default_rng(6)
     rows = background(rng, pupils=80)
+    # chance puts an incident in a place as often as pupils are there (settings.yaml timetable), not evenly
+    hours = SETTINGS.school.timetable.hours_per_week
+    places = [p for p in LOCATIONS if p in hours]
+    weights = np.array([hours[p] for p in places]) / sum(hours[p] for p in places)
+    for row in rows:
+        row["location"] = rng.choice(places, p=weights)
     fridays = [d for d in YEAR if d.weekday() == 4]
     rows += [incident(f"H{i}", fridays[i], "Defiance", "Playground", "Lunch") for i in range(30)]
     hs = hotspots(frame(rows), CAL, SETTINGS, by="weekday_period")

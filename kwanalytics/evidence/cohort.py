@@ -355,6 +355,13 @@ def past_enrolments_note(entry: pd.DataFrame, interventions: pd.DataFrame, setti
     return pd.Series(notes, index=entry.index, dtype="string")
 
 
+def hotspot_pupils(rows: pd.DataFrame, top: int = 5) -> str:
+    """The pupils who make up a hotspot, most incidents first: "S0013 (8), S0027 (5) and 4 others"."""
+    counts = rows["student_id"].value_counts()
+    shown = ", ".join(f"{sid} ({n})" for sid, n in counts.head(top).items())
+    return shown + (f" and {len(counts) - top} others" if len(counts) > top else "")
+
+
 def patterns_sections(tables: dict, settings, calendar, as_of=None, since=None) -> Section:
     """The view since the last meeting (``since``, default ``patterns.meeting_every_days`` before ``as_of``), then
     the watchlist with its evidence, hotspot heatmaps, escalations and entry/exit criteria."""
@@ -399,11 +406,18 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None, since=None) 
         loc = hotspots(incidents, calendar, settings, by="location")
         out.tables["hotspots_location"] = loc
         loc_col = next((c for c in loc.columns if c not in stats), "location")
-        out.figures["location"] = charts.bars(loc.sort_values("incidents", ascending=False), loc_col,
-                                              "incidents", "Incidents by place", y_title="incidents")
-        flagged = pd.concat([wp.loc[wp["flagged"].fillna(False).astype(bool)],
-                             loc.loc[loc["flagged"].fillna(False).astype(bool)]], ignore_index=True)
-        out.tables["hotspots_flagged"] = flagged
+        out.figures["location"] = charts.bars(loc.sort_values("ratio", ascending=False), loc_col, "ratio",
+                                              "Incidents by place against the time pupils spend there "
+                                              "(1 = what the hours would give)", reference=1.0,
+                                              y_title="incidents / expected from the hours")
+        wp_hot = wp.loc[wp["flagged"].fillna(False).astype(bool)].copy()
+        loc_hot = loc.loc[loc["flagged"].fillna(False).astype(bool)].copy()
+        when = pd.to_datetime(incidents["occurred_at"])
+        wp_hot["pupils"] = [hotspot_pupils(incidents.loc[(when.dt.day_name() == d) & (incidents["period"] == p)])
+                            for d, p in zip(wp_hot[day_col].astype(str), wp_hot[period_col])]
+        loc_hot["pupils"] = [hotspot_pupils(incidents.loc[incidents["location"] == place])
+                             for place in loc_hot[loc_col]]
+        out.tables["hotspots_flagged"] = pd.concat([wp_hot, loc_hot], ignore_index=True)
 
     def criteria():
         from kwanalytics.metrics.criteria import criteria_status

@@ -645,13 +645,30 @@ def watchlist(incidents: pd.DataFrame, students: pd.DataFrame | None, sessions: 
 
 
 # ---------------------------------------------------------------------------------------------- hotspots
+def _against_timetable(obs: pd.DataFrame, settings) -> pd.DataFrame:
+    """Expected incidents per place from the hours pupils spend there (``timetable.hours_per_week``): the incidents
+    in listed places shared by each place's part of all listed hours; unlisted places share theirs evenly."""
+    hours = {fold(k): float(v) for k, v in settings.school.timetable.hours_per_week.items()}
+    obs = obs.copy()
+    obs["hours_per_week"] = obs["location"].map(lambda v: hours.get(fold(v))).astype(float)
+    listed = obs["hours_per_week"].notna()
+    total_hours = sum(hours.values())
+    if listed.any() and total_hours > 0:
+        obs.loc[listed, "expected"] = (obs.loc[listed, "incidents"].sum() * obs.loc[listed, "hours_per_week"]
+                                       / total_hours)
+    if (~listed).any():
+        obs.loc[~listed, "expected"] = obs.loc[~listed, "incidents"].sum() / int((~listed).sum())
+    return obs
+
+
 def hotspots(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, by: str = "weekday_period",
              as_of=None) -> pd.DataFrame:
     """School-wide concentrations, each against chance: Poisson p, Bonferroni over the cells, flagged when
     p_adj < ``patterns.hotspots.alpha`` and at least ``patterns.hotspots.min_ratio`` times what chance gives.
 
     Chance for weekday x period: the school days on each weekday times each period's share of the school day;
-    for location, lesson and staff (no exposure is recorded), an even spread over the values seen.
+    for location, each place's share of the week's hours (settings.yaml ``timetable.hours_per_week``; places not
+    listed share an even spread); for lesson and staff (no exposure is recorded), an even spread over the values seen.
     """
     inc, _ = _prepare(incidents, as_of)
     alpha, min_ratio = settings.school.patterns.hotspots.alpha, settings.school.patterns.hotspots.min_ratio
@@ -673,6 +690,9 @@ def hotspots(incidents: pd.DataFrame, calendar: SchoolCalendar, settings, by: st
         obs = inc.dropna(subset=[by]).groupby(by).size().rename("incidents").reset_index()
         obs["expected"] = obs["incidents"].sum() / max(len(obs), 1)
         keys = [by]
+        if by == "location":
+            obs = _against_timetable(obs, settings)
+            keys = [by, "hours_per_week"]
     else:
         raise ValueError(f"hotspots by {by!r}: use weekday_period, location, lesson or staff")
     obs["ratio"] = obs["incidents"] / obs["expected"].where(obs["expected"] > 0)
