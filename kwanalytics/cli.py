@@ -109,8 +109,8 @@ def impact(workspace: Path = WorkspaceOpt,
     from kwanalytics.evidence.listings import impact_report, terminal_columns
 
     frame, title = impact_report(workspace, as_of=_date(as_of, "--as-of"), by=by.value)
-    if fmt == OutputFormat.table and by == ImpactBy.programme:
-        frame, title = terminal_columns(frame, by.value), title + "; --format csv for verdict counts and all costs"
+    if fmt == OutputFormat.table and by == ImpactBy.programme and not wide:
+        frame, title = terminal_columns(frame, by.value), title + "; --wide or --format csv for every column"
     if fmt is OutputFormat.table and not wide:
         from kwanalytics.output import with_interval
 
