@@ -319,3 +319,15 @@ def test_place_hotspots_are_measured_against_the_hours_spent_there(settings, cal
     assert found.loc["Classroom", "expected"] == pytest.approx(13 * hours["Classroom"] / total)
     assert found.loc["Toilets", "expected"] == pytest.approx(13 * hours["Toilets"] / total)
     assert found.loc["Toilets", "ratio"] > 10 > found.loc["Classroom", "ratio"]
+
+
+def test_parents_read_a_pattern_without_its_statistics():
+    from kwanalytics.evidence.pupil import plain_words
+
+    text = ("4 incidents within 5 school days (22/05/2026 to 04/06/2026): dysregulation x4. At the pupil's own rate "
+            "(5 incidents over 190 school days on roll, 0.3 in 10 school days), chance would put 4 or more into "
+            "some 10 school days with probability p = 0.0023 (scan statistic).")
+    assert plain_words(text) == "4 incidents within 5 school days (22/05/2026 to 04/06/2026): dysregulation x4."
+    trend = ("Incidents rose from 1.0 to 3.2 a school week over the last 10 school weeks (Mann-Kendall tau = 0.80; "
+             "Theil-Sen slope +0.40 a week per week) (weeks from 12/01/2026; trend p = 0.0037).")
+    assert plain_words(trend) == "Incidents rose from 1.0 to 3.2 a school week over the last 10 school weeks."

@@ -122,9 +122,20 @@ HOW_TO_READ = (
 COMMENTS = ("Comments from home and school",
             "(Space for the pupil's, family's and staff's own words before the review meeting.)")
 
-#: The parenthesised statistics in a pattern's evidence ("(Mann-Kendall tau = 0.61, p = 0.002)"): kept for the
-#: technical note, left out of the words parents read.
-_STATISTICS = re.compile(r"\s*\([^()]*\b(?:p\s*[=<]|tau|Poisson|binomial|Theil-Sen|Mann-Kendall)[^()]*\)", re.I)
+#: Statistics in a pattern's evidence ("(Mann-Kendall tau = 0.61)", "... with probability p = 0.002 (scan
+#: statistic)."): kept for the technical note, left out of the words parents read.
+_STAT_WORDS = r"(?:\bp\s*[=<]|\btau\b|Poisson|binomial|Theil-Sen|Mann-Kendall|scan statistic|probability|q\s*[=<])"
+_STAT_BRACKETS = re.compile(r"\s*\([^()]*" + _STAT_WORDS + r"[^()]*\)", re.I)
+_STATISTICS = re.compile(_STAT_WORDS, re.I)
+
+
+def plain_words(evidence) -> str:
+    """A pattern's evidence without its statistics: the parts that quote a test or a p-value are dropped."""
+    if not isinstance(evidence, str):
+        return evidence
+    # sentences end with a full stop before a capital letter (decimals such as 0.3 do not end one)
+    sentences = re.split(r"(?<=\.)\s+(?=[A-Z'])", _STAT_BRACKETS.sub("", evidence))
+    return " ".join(part for part in sentences if not _STATISTICS.search(part)).strip()
 
 
 @dataclass
@@ -519,7 +530,7 @@ def _patterns_section(ctx: _Context) -> None:
     found = found.loc[pd.to_datetime(found["last_seen"]) >= ctx.since]
     found = _redact_columns(found.copy(), ["evidence", "next_step"], ctx.redact).reset_index(drop=True)
     ctx.pack.tables["_patterns_full"] = found
-    plain = found.assign(evidence=found["evidence"].astype("string").str.replace(_STATISTICS, "", regex=True))
+    plain = found.assign(evidence=found["evidence"].map(plain_words))
     ctx.pack.tables["patterns"] = plain.drop(columns=[c for c in ("p_value", "q_value") if c in plain])
     if len(found):
         ctx.pack.summary.append("The school's watchlist found repeated patterns: "
