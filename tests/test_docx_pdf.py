@@ -245,7 +245,7 @@ def test_docx_tables_show_the_same_figures_as_the_html_report(full_docx):
     assert "Mum says “mornings are hard”; cost £4" in word_cells(Document(str(path)).tables[-2])[1]
 
 
-def test_docx_has_one_picture_per_chart_drawn_by_kaleido(full_docx):
+def test_docx_has_one_picture_per_chart_drawn_by_plotly_js_in_chromium(full_docx):
     pack, path = full_docx
     doc = Document(str(path))
     assert len(doc.inline_shapes) == len(pack.figures) == 5
@@ -460,18 +460,16 @@ def test_real_evidence_packs_for_a_busy_and_an_empty_pupil(tmp_path):
     from kwanalytics.evidence.pupil import evidence_pack
     from kwanalytics.settings import load_settings
 
-    import kaleido
-
     tables, settings = synthetic_tables(), load_settings(None)
     with docpack.chart_session():  # a batch: one browser draws the charts of every pack
-        assert kaleido._global_server.is_running()
+        browser = docpack._SESSION[0]
         with docpack.chart_session():  # nested (a caller already opened one): reused, not closed
             pass
-        assert kaleido._global_server.is_running()
+        assert docpack._SESSION == [browser] and browser.proc is not None
         busy = evidence_pack(tables, settings, "S001", since="2025-09-01", until="2025-12-19")
         empty = evidence_pack(tables, settings, "S002", since="2025-09-01", until="2025-12-19")
         paths = {p.student_id: docpack.write_docx(p, tmp_path / f"{p.student_id}.docx") for p in (busy, empty)}
-    assert not kaleido._global_server.is_running()
+    assert docpack._SESSION == [] and browser.proc is None  # closed at the end of the batch
     docs = {sid: Document(str(p)) for sid, p in paths.items()}
     texts = {sid: "\n".join([p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells])
              for sid, d in docs.items()}

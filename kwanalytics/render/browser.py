@@ -38,7 +38,7 @@ _WAIT_CHARTS = ("new Promise(function (resolve) {"
 
 _CHART_PNGS = ("Promise.all(Array.from(document.querySelectorAll('.plotly-graph-div')).map(function (gd) {"
                "  var l = gd._fullLayout || {};"
-               "  return Plotly.toImage(gd, {format: 'png', width: Math.round(l.width || 900),"
+               "  return Plotly.toImage(gd, {format: 'png', width: %s || Math.round(l.width || 900),"
                "                             height: Math.round(l.height || 450), scale: %d})"
                "    .then(function (url) { return url; }, function () { return null; });"
                "}))")
@@ -95,11 +95,12 @@ class Browser:
     def start(self) -> "Browser":
         from kwanalytics.render.pdf import chromium_command, find_browser
 
+        executable = self.executable or find_browser()  # a clear error before anything is made
         self._profile = tempfile.mkdtemp(prefix="kwa-chromium-")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
 
-        cmd = chromium_command(self.executable or find_browser(), Path(self._profile), "--remote-debugging-pipe",
+        cmd = chromium_command(executable, Path(self._profile), "--remote-debugging-pipe",
                                "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "about:blank")
         # posix_spawn, not fork + preexec_fn: batches start the browser from a worker thread, and running Python
         # in a forked child of a threaded process can deadlock. The browser reads commands on fd 3 and writes
@@ -228,9 +229,10 @@ class Browser:
         """The report at ``html_path`` printed to PDF: A4 (print.css's @page sizes), backgrounds kept."""
         return self._retry(self._pdf, html_path)
 
-    def chart_pngs(self, html_path, scale: int = 2) -> list[bytes | None]:
-        """Each chart of the report at ``html_path`` as PNG bytes, in page order (None for one that failed)."""
-        return self._retry(lambda p: self._chart_pngs(p, scale), html_path)
+    def chart_pngs(self, html_path, scale: int = 2, width: int | None = None) -> list[bytes | None]:
+        """Each chart of the report at ``html_path`` as PNG bytes, in page order (None for one that failed);
+        ``width`` in CSS pixels (default: as drawn on the page), times ``scale`` for sharp print."""
+        return self._retry(lambda p: self._chart_pngs(p, scale, width), html_path)
 
     def _pdf(self, html_path: Path) -> bytes:
         session = self._open(html_path)
@@ -238,7 +240,7 @@ class Browser:
                                                "displayHeaderFooter": False}, session)
         return base64.b64decode(result["data"])
 
-    def _chart_pngs(self, html_path: Path, scale: int) -> list[bytes | None]:
+    def _chart_pngs(self, html_path: Path, scale: int, width: int | None) -> list[bytes | None]:
         session = self._open(html_path)
-        urls = self.evaluate(_CHART_PNGS % scale, session) or []
+        urls = self.evaluate(_CHART_PNGS % (int(width) if width else "null", int(scale)), session) or []
         return [base64.b64decode(u.split(",", 1)[1]) if u else None for u in urls]

@@ -2,11 +2,10 @@
 
 Built from the same ``pupil.EvidencePack`` as the HTML report (one source of truth: the tables and figures are
 not recomputed here, only laid out). Tables become real Word tables that staff can edit before the meeting;
-charts become PNG pictures made by plotly's own static export (kaleido 1.x driving the local Chromium, with
-plotly.js from the plotly package and MathJax off, so nothing is fetched from the network).
+charts become PNG pictures drawn by plotly.js itself in the local Chromium (render/browser.py, ``Plotly.toImage``;
+the page is a report page, so nothing is fetched from the network).
 
-Sources: python-docx documentation (https://python-docx.readthedocs.io/), kaleido 1.x README
-(https://github.com/plotly/Kaleido) for ``write_fig_from_object`` and the ``path`` browser option, and the
+Sources: python-docx documentation (https://python-docx.readthedocs.io/), and the
 WordprocessingML spec (ECMA-376 part 1, 17.4.33 ``w:shd`` shading, 17.4.49 ``w:tblHeader``) for the two bits of
 table formatting python-docx has no API for.
 """
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -100,69 +98,60 @@ def header_text(key) -> str:
 # ----------------------------------------------------------------------------------------------- charts
 
 
-def _browser_path() -> str:
-    from kwanalytics.render.pdf import find_browser
-
-    return find_browser()
-
-
-def _kaleido_options() -> dict:
-    # path: Debian's chromium (choreographer would otherwise look for its own download first);
-    # mathjax False: kaleido's default fetches MathJax from a CDN, and our charts use no LaTeX.
-    # n: tabs drawing in parallel; two is what a school laptop's cores can use well.
-    return {"path": _browser_path(), "mathjax": False, "n": max(1, min(2, os.cpu_count() or 1))}
+_SESSION: list = []  # the Browser of an open chart_session
 
 
 @contextlib.contextmanager
 def chart_session():
     """Keep one Chromium open for all chart pictures made inside the ``with`` block (a batch of packs).
 
-    Without it each ``write_docx`` opens and closes its own Chromium (about a second).
+    Without it each ``write_docx`` opens and closes its own Chromium (a second or two).
     """
-    import kaleido
+    from kwanalytics.render.browser import Browser
 
-    if kaleido._global_server.is_running():  # noqa: SLF001 - kaleido exposes no public is_running()
+    if _SESSION:  # a caller already opened one: reuse it, leave it open
         yield
         return
-    kaleido.start_sync_server(**_kaleido_options(), silence_warnings=True)
+    browser = Browser().start()
+    _SESSION.append(browser)
     try:
         yield
     finally:
-        kaleido.stop_sync_server(silence_warnings=True)
+        _SESSION.clear()
+        browser.close()
 
 
 def chart_images(figures: dict) -> dict[str, bytes | None]:
-    """PNG bytes for each plotly figure, all made in one kaleido call (one Chromium, figures in parallel tabs).
+    """PNG bytes for each plotly figure, drawn by plotly.js in the local Chromium (render/browser.py): one page
+    holds every figure, each exported with ``Plotly.toImage`` at CHART_WIDTH_PX x its own height, x CHART_SCALE.
 
     A figure that cannot be drawn maps to ``None`` (the document then says so in words).
     """
     if not figures:
         return {}
-    import kaleido
+    from kwanalytics.evidence.charts import figure_html, traces
+    from kwanalytics.render.browser import Browser, BrowserError
+    from kwanalytics.render.reports import page
 
+    body = "".join(f'<div class="kwa-chart" data-kwa-traces="{traces(fig)}">{figure_html(fig)}</div>'
+                   for fig in figures.values())
     with tempfile.TemporaryDirectory(prefix="kwa-charts-") as tmp:  # mkdtemp: owner-only
-        jobs, paths = [], {}
-        for i, (name, fig) in enumerate(figures.items()):
-            paths[name] = Path(tmp) / f"chart-{i}.png"
-            layout = getattr(fig, "layout", None)
-            jobs.append({
-                "fig": fig,
-                "path": paths[name],
-                "opts": {"format": "png",
-                         "width": int(getattr(layout, "width", None) or CHART_WIDTH_PX),
-                         "height": int(getattr(layout, "height", None) or CHART_HEIGHT_PX),
-                         "scale": CHART_SCALE},
-            })
-        kwargs = {"cancel_on_error": False}
-        if not kaleido._global_server.is_running():  # noqa: SLF001
-            kwargs["kopts"] = _kaleido_options()
+        path = Path(tmp) / "charts.html"
+        path.write_text(page(body, "charts"), encoding="utf-8")
         try:
-            kaleido.write_fig_from_object_sync(jobs, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the browser did not start at all
+            if _SESSION:
+                pngs = _SESSION[0].chart_pngs(path, scale=CHART_SCALE, width=CHART_WIDTH_PX)
+            else:
+                with Browser() as browser:
+                    pngs = browser.chart_pngs(path, scale=CHART_SCALE, width=CHART_WIDTH_PX)
+        except BrowserError:
+            raise
+        except OSError as exc:
             raise WorkspaceError(f"Charts could not be drawn for the Word report: Chromium failed to start "
                                  f"({type(exc).__name__}: {str(exc)[:200]}). Check that `chromium --version` "
                                  "works, or make the HTML report instead.") from None
-        return {name: (p.read_bytes() if p.is_file() and p.stat().st_size else None) for name, p in paths.items()}
+    pngs = list(pngs) + [None] * (len(figures) - len(pngs))
+    return {name: png or None for name, png in zip(figures, pngs)}
 
 
 def _figure_title(fig, key: str) -> str:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from kwanalytics.errors import WorkspaceError
 
-#: Where to look for a Chromium, in order. ``KWA_CHROMIUM`` (then ``BROWSER_PATH``, which kaleido's browser
-#: driver, choreographer, also honours) lets a school point at another Chromium-based browser.
+#: Where to look for a Chromium, in order. ``KWA_CHROMIUM`` (then ``BROWSER_PATH``, the variable other Chromium
+#: drivers such as choreographer honour) lets a school point at another Chromium-based browser.
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 # Flags shared with the browser tests: no sandbox (we may run as root in a container), no GPU, nothing in the
