@@ -144,11 +144,12 @@ def test_padding_and_a_total_line_are_skipped_and_counted_not_rejected(tmp_path)
     ws = _workspace(tmp_path)
     text = _csv([HEADER, _incident(1), _incident(2)]) + ",,,,,,\r\n,,,,,,\r\n" + "Total: 2,,,,,,\r\n"
     (ws / "data" / "raw" / "incidents.csv").write_text(text)
-    result, summary, _ = _ingest(ws)
+    result, summary, shown = _ingest(ws)
     assert result.exit_code == 0
     (entry,) = _entries(summary, "incidents.csv")
     assert (entry["rows_read"], entry["accepted"], entry["skipped"]) == (5, 2, 3)
     assert entry["skipped_because"] == {readers.EMPTY_ROW: 2, readers.FOOTER_ROW: 1}
+    assert f"incidents.csv: 1 row(s) skipped: {readers.FOOTER_ROW}" in shown  # said in the terminal too
 
 
 def test_a_record_whose_first_cell_looks_like_a_footer_is_still_a_record(tmp_path):
@@ -391,6 +392,7 @@ def test_a_cpoms_incident_naming_two_pupils_is_one_incident_for_each(tmp_path):
     assert (entry["rows_read"], entry["accepted"]) == (3, 3)  # row 2 read as two incidents, said in the summary
     assert "name several pupils" in " ".join(entry["warnings"]) and "row 2: Callum Stevens, Amira Khan" in \
         " ".join(entry["warnings"])
+    assert entry["split"] == [{"row": 2, "pupils": ["Callum Stevens", "Amira Khan"]}]
     stored = _stored(ws).set_index("incident_id")["student_id"].to_dict()
     assert stored == {"101-S001": "S001", "101-S002": "S002", "102": "S003"}
     # stable: the same export again gives the same ids, no conflict with themselves

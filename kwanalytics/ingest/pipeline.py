@@ -75,6 +75,7 @@ class FileResult:
     exported_at: pd.Timestamp | None = None  # when the export was made: newer versions of a record win
     exported_from: str = ""  # "stated in the export" or "the file's modification time"
     replaced: list[dict] = field(default_factory=list)  # this file's rows a newer export's version replaced
+    split: list[dict] = field(default_factory=list)  # rows naming several pupils, each read as one per pupil
 
     @property
     def status(self) -> str:
@@ -99,6 +100,7 @@ class FileResult:
                 **({"exported_at": f"{self.exported_at:%Y-%m-%d %H:%M}", "exported_at_from": self.exported_from}
                    if self.exported_at is not None else {}),
                 **({"replaced": self.replaced[:MAX_REPLACED_LISTED]} if self.replaced else {}),
+                **({"split": self.split[:MAX_REPLACED_LISTED]} if self.split else {}),
                 "warnings": list(self.warnings), **({"error": self.error} if self.error else {})}
 
 
@@ -181,6 +183,7 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
             export.cells, export.rows, split, done = split_names(export.cells, export.rows, pos, lookup, ambiguous)
             if done:  # one incident for each pupil named: the accounting counts each as a row read
                 result.rows_read += len(export.cells) - before
+                result.split = [{"row": r, "pupils": names} for r, names in done]
                 shown = "; ".join(f"row {r}: {', '.join(names)}" for r, names in done[:5])
                 result.warnings.append(f"{len(done)} row(s) name several pupils and were recorded as one "
                                        f"{mapping.table.rstrip('s')} for each ({shown}"
@@ -887,6 +890,10 @@ def _print(console, result: IngestResult, workspace, write: bool) -> None:
     for r in result.files:
         if r.error:
             console.print(f"[bold red]{escape(r.name)} could not be read:[/] {escape(r.error)}", highlight=False)
+    # every skipped row said in words, not only counted (the profile's own rule, e.g. praise points, included)
+    for r in result.files:
+        for reason, n in r.skipped_because.items():
+            console.print(f"{escape(r.name)}: {n} row(s) skipped: {escape(reason)}", highlight=False)
     report = reports_dir(workspace) / "validation.html"
     if any(r.rejected for r in result.files) or result.vocabulary or result.warnings:
         console.print(f"What was wrong and how to fix it: {report}", highlight=False)
