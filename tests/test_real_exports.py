@@ -225,6 +225,14 @@ def test_every_file_is_named_and_a_pdf_is_refused_as_not_an_export(tmp_path):
     assert "behaviour report.pdf" in audit and "not an export" in audit
 
 
+def test_a_windows_thumbnail_file_is_named_and_left_alone(tmp_path):
+    ws = _workspace(tmp_path)
+    (ws / "data" / "raw" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "Thumbs.db")
+    assert result.exit_code == 0 and entry["status"] == "left alone" and "not an export" in entry["warnings"][0]
+
+
 def test_validation_page_carries_the_reports_content_security_policy(tmp_path):
     from kwanalytics.safety import REPORT_CSP
 

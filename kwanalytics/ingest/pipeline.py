@@ -76,10 +76,11 @@ class FileResult:
     exported_from: str = ""  # "stated in the export" or "the file's modification time"
     replaced: list[dict] = field(default_factory=list)  # this file's rows a newer export's version replaced
     split: list[dict] = field(default_factory=list)  # rows naming several pupils, each read as one per pupil
+    left_alone: bool = False  # a system file (Thumbs.db) or a lone Excel lock note: named, not read
 
     @property
     def status(self) -> str:
-        return "refused" if self.error else "read"
+        return "refused" if self.error else "left alone" if self.left_alone else "read"
 
     @property
     def name(self) -> str:
@@ -162,8 +163,16 @@ def find_exports(workspace) -> tuple[list[Path], dict[Path, str]]:
             continue
         if any(part.startswith(".") for part in rel.parts):
             continue
+        if path.name.lower() in SYSTEM_FILES:
+            notes[path] = (f"{path.name} is {SYSTEM_FILES[path.name.lower()]}, not an export: left alone.")
+            continue
         files.append(path)
     return files, notes
+
+
+# Files an operating system leaves in any folder: named in the summary, never read or refused.
+SYSTEM_FILES = {"thumbs.db": "a file Windows keeps for picture thumbnails", "desktop.ini": "a Windows folder setting",
+                "ehthumbs.db": "a file Windows keeps for thumbnails"}
 
 
 # ------------------------------------------------------------------------------------------------ one file
@@ -561,8 +570,8 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
             for f in export.furniture:
                 result.skip(f.reason, 1)
             exports.append((export, rec, result))
-    for note in lock_notes.values():
-        results.append(FileResult(note.split(" ", 1)[0], warnings=[note]))
+    for path, note in lock_notes.items():  # files left alone (and lock files whose workbook is not there)
+        results.append(FileResult(str(path.relative_to(root)), warnings=[note], left_alone=True))
 
     stored = {t: (empty_frame(t) if rebuild else _read_stored(workspace, t)) for t in TABLES}
     accepted: dict[str, pd.DataFrame] = {}
