@@ -469,7 +469,7 @@ def test_the_newer_export_wins_by_its_stated_date_and_the_page_lists_both_versio
     assert (older["accepted"], older["skipped"], older["replaced"][0]["key"]) == (1, 1, "I1")
     page = (ws / "reports" / "validation.html").read_text(encoding="utf-8")
     assert "Newer exports replace older ones" in page and "b_incidents_december.csv row 3" in page
-    assert "a_incidents_october.csv row 4" in page
+    assert "a_incidents_october.csv row 4" in page and "01/10/2025 09:00 (stated in the export)" in page
     _conserved(summary)
 
 
