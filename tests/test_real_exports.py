@@ -233,6 +233,16 @@ def test_a_windows_thumbnail_file_is_named_and_left_alone(tmp_path):
     assert result.exit_code == 0 and entry["status"] == "left alone" and "not an export" in entry["warnings"][0]
 
 
+def test_the_workspace_readme_in_data_raw_is_named_and_left_alone(tmp_path):
+    # A clean clone's data/raw holds the repository's README.md: `make demo` must not exit 2 over it.
+    ws = _workspace(tmp_path)
+    shipped = Path(__file__).resolve().parents[1] / "data" / "raw" / "README.md"
+    (ws / "data" / "raw" / "README.md").write_bytes(shipped.read_bytes())
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "README.md")
+    assert result.exit_code == 0 and entry["status"] == "left alone" and "note about this folder" in entry["warnings"][0]
+
+
 def test_validation_page_carries_the_reports_content_security_policy(tmp_path):
     from kwanalytics.safety import REPORT_CSP
 

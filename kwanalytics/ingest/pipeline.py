@@ -166,6 +166,9 @@ def find_exports(workspace) -> tuple[list[Path], dict[Path, str]]:
         if path.name.lower() in SYSTEM_FILES:
             notes[path] = (f"{path.name} is {SYSTEM_FILES[path.name.lower()]}, not an export: left alone.")
             continue
+        if path.stem.lower() == "readme" and path.suffix.lower() in FOLDER_NOTES:
+            notes[path] = f"{path.name} is a note about this folder, not an export: left alone."
+            continue
         files.append(path)
     return files, notes
 
@@ -173,6 +176,8 @@ def find_exports(workspace) -> tuple[list[Path], dict[Path, str]]:
 # Files an operating system leaves in any folder: named in the summary, never read or refused.
 SYSTEM_FILES = {"thumbs.db": "a file Windows keeps for picture thumbnails", "desktop.ini": "a Windows folder setting",
                 "ehthumbs.db": "a file Windows keeps for thumbnails"}
+# A README beside the exports (the workspace ships data/raw/README.md) explains the folder: named, never read.
+FOLDER_NOTES = {".md", ".txt", ""}
 
 
 # ------------------------------------------------------------------------------------------------ one file
