@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -36,7 +37,12 @@ def _run(cmd: list, cwd: Path, env: dict | None = None, timeout: int = 600) -> s
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    done = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, CHECKOUT], cwd=out)
+    # Built from a copy: setuptools builds in the source tree, and a build/ left in the checkout by an earlier
+    # build (another version's files) made this test fail with "File exists".
+    source = tmp_path_factory.mktemp("source") / "kwanalytics"
+    shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "data", "reports", "__pycache__", ".hypothesis", "tmp"))
+    done = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, source], cwd=out)
     assert done.returncode == 0, done.stderr[-3000:]
     (whl,) = out.glob("kwanalytics-*.whl")
     return whl
