@@ -538,3 +538,15 @@ def test_render_reports_writes_word_and_pdf_with_the_html_reports_figures(tmp_pa
     assert len(Document(str(out / "S001.docx")).inline_shapes) >= 3
     subprocess.run(["pdftoppm", "-r", "50", str(out / "S001.pdf"), str(tmp_path / "page")], check=True)
     assert sum(blue_pixels(read_ppm(p)) for p in tmp_path.glob("page-*.ppm")) > 2_000
+    # every printed page says whose pack it is and which page of how many (a loose page still says whose)
+    from kwanalytics.render.reports import first_heading
+
+    heading = first_heading((out / "S001.html").read_text(encoding="utf-8"))
+    assert heading and heading.startswith("Annual review evidence pack: ")
+    text = subprocess.run(["pdftotext", "-layout", str(out / "S001.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) >= 2
+    for number, page_text in enumerate(pages, start=1):
+        squeezed = " ".join(page_text.split())
+        assert heading in squeezed and f"Page {number} of {len(pages)}" in squeezed, number

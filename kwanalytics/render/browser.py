@@ -26,6 +26,13 @@ from pathlib import Path
 
 from kwanalytics.errors import WorkspaceError
 
+#: Printed in every PDF page's bottom margin: the report's title (a pupil pack's names the pupil) and
+#: "Page n of N", so a page that comes loose from an annual-review pack still says whose it is. Chromium fills
+#: the spans with class title, pageNumber and totalPages; the template needs its own font size.
+PAGE_FOOTER = ('<div style="font: 8px sans-serif; color: #444; width: 100%; margin: 0 14mm; display: flex; '
+               'justify-content: space-between;"><span class="title"></span>'
+               '<span>Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>')
+
 #: Wall-clock limit for one step (start-up, loading a page, printing), seconds.
 TIMEOUT_S = 120
 
@@ -237,7 +244,8 @@ class Browser:
     def _pdf(self, html_path: Path) -> bytes:
         session = self._open(html_path)
         result = self.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True,
-                                               "displayHeaderFooter": False}, session)
+                                               "displayHeaderFooter": True, "headerTemplate": "<div></div>",
+                                               "footerTemplate": PAGE_FOOTER}, session)
         return base64.b64decode(result["data"])
 
     def _chart_pngs(self, html_path: Path, scale: int, width: int | None) -> list[bytes | None]:

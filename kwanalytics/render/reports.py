@@ -13,6 +13,7 @@ no http(s) script, link or src at all (tests/test_reports.py checks), and plotly
 from __future__ import annotations
 
 import functools
+import html
 import os
 import queue
 import re
@@ -66,8 +67,18 @@ def page(body: str, title: str) -> str:
 
 
 def notebook_html(nb, title: str) -> str:
+    """The executed notebook as a page, titled by its first heading where it has one (a pupil pack's names the
+    pupil): the title is what a browser tab, a PDF's every page footer and a Word file's properties show."""
     body, _ = _exporter().from_notebook_node(nb)
-    return page(body, title)
+    return page(body, first_heading(body) or title)
+
+
+def first_heading(body: str) -> str | None:
+    found = re.search(r"<h1\b[^>]*>(.*?)</h1>", body, re.S)
+    if not found:
+        return None
+    text = html.unescape(re.sub(r"<a class=\"anchor-link\".*?</a>|<[^>]+>", "", found.group(1), flags=re.S))
+    return " ".join(text.split()) or None
 
 
 _REMOTE = re.compile(r"<(?:script|link|img|iframe)[^>]+(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", re.I)
