@@ -155,6 +155,20 @@ class VocabularyNote:
     first_row: str
 
 
+#: Vocabularies in which the school's own programme names are known values too: a session that delivers a
+#: programme records the programme as its activity, and settings.yaml ``programmes`` may name a programme the
+#: programmes vocabulary does not list yet (docs/design.md). Neither is an unlisted value.
+ALSO_PROGRAMME_NAMES = {"activities", "programmes"}
+
+
+def _programme_names(settings: Settings) -> dict[str, str]:
+    """Folded spelling -> canonical name of each programme: the programmes vocabulary, then settings.yaml's."""
+    names = dict(settings.vocabularies["programmes"].synonyms) if "programmes" in settings.vocabularies else {}
+    for name in settings.school.programmes:
+        names.setdefault(fold(name), name)
+    return names
+
+
 def vocabulary_problems(table: str, frame: pd.DataFrame, settings: Settings, problems: Problems,
                         where: pd.Series, transforms: dict | None = None) -> list[VocabularyNote]:
     """Replace category values by the school's canonical spelling; unlisted values are kept and noted, or
@@ -172,11 +186,13 @@ def vocabulary_problems(table: str, frame: pd.DataFrame, settings: Settings, pro
         if not len(uniques):
             continue
         first_listed = (transforms or {}).get(name) == "first_listed"
+        also = _programme_names(settings) if col.vocabulary in ALSO_PROGRAMME_NAMES else {}
+        canonical = lambda p, vocab=vocab, also=also: vocab.canonical(p) or also.get(fold(p))  # noqa: E731
         canon, known = [], []
         for v in uniques:
             v = str(v)
             parts = [p.strip() for p in v.split(",") if p.strip()] if first_listed else [v]
-            hit = next((vocab.canonical(p) for p in parts if vocab.canonical(p)), None)
+            hit = next((canonical(p) for p in parts if canonical(p)), None)
             canon.append(hit if hit is not None else (parts[0] if parts else v))
             known.append(hit is not None)
         known_arr = np.array(known + [True], dtype=bool)

@@ -18,13 +18,23 @@ from kwanalytics.store import atomic_write_text, reports_dir
 CSS = """body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:2rem;max-width:75rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;
 text-align:left;vertical-align:top}th{background:#f2f2f2}.bad{color:#a40000}.ok{color:#176a00}
-.warn{color:#8a5a00}td.n{text-align:right}code{background:#f6f6f6;padding:0 .2rem}"""
+.warn{color:#8a5a00}td.n{text-align:right}tr.this-run{font-weight:bold;background:#fffbe6}
+code{background:#f6f6f6;padding:0 .2rem}"""
 
 MAX_ROWS_SHOWN = 200  # per file; the rejected CSV has every row
 MAX_WARNINGS_SHOWN = 500
 VERDICTS = {0: "every file was read and every row was accepted.",
             1: "some rows were rejected; the rest is stored.",
             2: "some files could not be read at all."}
+#: What each exit code of ``kwa ingest`` / ``kwa validate`` means and what to do (README.md "Exit codes"), so the
+#: data manager reading this page, or a scheduled task's log, knows whether anything needs them.
+EXIT_CODES = [(0, "Everything was accepted. Warnings and unlisted values below, if any, are worth a look; "
+                  "nothing was lost."),
+              (1, "Some rows were rejected; every other row is stored. Fix the rows listed under "
+                  "\"Rejected rows\" in the export and run kwa ingest again."),
+              (2, "A file could not be read at all (listed under \"Files that could not be read\"), the "
+                  "workspace is damaged, or the command was misused; nothing from that file is stored. The "
+                  "message says what to do.")]
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,7 +64,7 @@ def render_validation_html(result, workspace=None) -> str:
 
     return _template().render(
         csp=Markup(REPORT_CSP), css=Markup(CSS), made=datetime.now().strftime("%d/%m/%Y %H:%M"), exit_code=result.exit_code,
-        verdict=VERDICTS.get(result.exit_code, ""), files=result.files, skipped=skipped,
+        verdict=VERDICTS.get(result.exit_code, ""), exit_codes=EXIT_CODES, files=result.files, skipped=skipped,
         refused=[f for f in result.files if f.error], versions=getattr(result, "versions", []),
         rejected=_rejected(result), notes=notes, warnings=result.warnings[:MAX_WARNINGS_SHOWN],
         more_warnings=max(0, len(result.warnings) - MAX_WARNINGS_SHOWN), vocabulary=result.vocabulary,

@@ -1,0 +1,62 @@
+"""The data manager's page, reports/validation.html (issue 20): what was wrong in the exports, said once per thing
+to fix and located exactly. Each test builds its exports in code; the figures are worked out by hand."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+
+from kwanalytics.ingest.pipeline import run_ingest
+
+
+def _workspace(tmp_path: Path, **files: str) -> Path:
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "students.csv").write_text("student_id,display_name\nS001,Callum Stevens\nS002,Amira Khan\n")
+    for name, text in files.items():
+        (raw / f"{name}.csv").write_text(text)
+    return tmp_path
+
+
+def _ingest(ws: Path):
+    result = run_ingest(ws, console=Console(file=io.StringIO(), width=300))
+    summary = json.loads((ws / "data" / "processed" / "ingest_summary.json").read_text(encoding="utf-8"))
+    page = (ws / "reports" / "validation.html").read_text(encoding="utf-8")
+    return result, summary, page
+
+
+def test_the_schools_programme_names_are_not_unlisted_values(tmp_path):
+    ws = _workspace(tmp_path, sessions=(
+        "session_id,student_id,date,setting,format,activity\n"
+        "SE1,S001,06/10/2025,on site,1:1,Zones of Regulation\n"  # a programme's session: its name as activity
+        "SE2,S001,07/10/2025,on site,1:1,ZoR\n"  # the programme's other spelling
+        "SE3,S002,07/10/2025,on site,1:1,nurture group\n"  # a programme only settings.yaml names
+        "SE4,S002,08/10/2025,on site,1:1,Juggling\n"),  # truly unlisted
+        interventions="enrolment_id,student_id,programme,started_on\nE1,S002,Nurture Group,01/10/2025\n")
+    (ws / "schemas").mkdir()
+    (ws / "schemas" / "settings.yaml").write_text(
+        "programmes:\n  Nurture Group:\n"
+        "    entry: {categories: [Dysregulation], at_least: 4, within_school_days: 20}\n"
+        "    exit: {categories: [Dysregulation], at_most: 1, within_school_days: 20}\n")
+    result, _, page = _ingest(ws)
+    assert [(v.column, v.value) for v in result.vocabulary] == [("activity", "Juggling")]
+    stored = pd.read_parquet(ws / "data/processed/sessions.parquet").set_index("session_id")["activity"]
+    assert stored.to_dict() == {"SE1": "Zones of Regulation", "SE2": "Zones of Regulation",
+                                "SE3": "Nurture Group", "SE4": "Juggling"}
+    assert "Juggling" in page and "Zones of Regulation" not in page and "Nurture" not in page
+
+
+def test_the_page_explains_each_exit_code_and_marks_this_runs(tmp_path):
+    ws = _workspace(tmp_path, sessions="session_id,student_id,date,setting\nSE1,S001,06/10/2025,on site\n"
+                                       "SE2,S009,06/10/2025,on site\n")  # S009 is no pupil: rejected
+    result, summary, page = _ingest(ws)
+    assert result.exit_code == summary["exit_code"] == 1
+    table = page.split('<table class="exit-codes">')[1].split("</table>")[0]
+    rows = table.split("<tr")[2:]
+    assert [r.split('<td class="n">')[1][0] for r in rows] == ["0", "1", "2"]
+    assert [("(this run)" in r) for r in rows] == [False, True, False]
+    assert "Some rows were rejected" in rows[1] and "could not be read at all" in rows[2]
