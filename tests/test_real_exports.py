@@ -201,6 +201,25 @@ def test_an_old_xls_workbook_is_read(tmp_path):
     assert entry["read_as"] == "Excel 97-2003 workbook (.xls), sheet 'Incidents'"
 
 
+def test_error_cells_in_an_old_xls_reject_their_row_naming_the_error(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    ws = _workspace(tmp_path)
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Incidents")
+    for r, row in enumerate([HEADER, _incident(1), _incident(2)]):
+        for c, value in enumerate(row):
+            if (r, c) != (2, HEADER.index("notes")):
+                sheet.write(r, c, value)
+    sheet.row(2).set_cell_error(HEADER.index("notes"), "#REF!")  # as Excel saves a broken formula's cell
+    book.save(str(ws / "data" / "raw" / "behaviour.xls"))
+    result, summary, _ = _ingest(ws)
+    (entry,) = _entries(summary, "behaviour.xls")
+    assert result.exit_code == 1 and (entry["accepted"], entry["rejected"]) == (1, 1)
+    reason = result.rejected["incidents"].set_index("row")["reason"][3]
+    assert "the cell shows Excel's error '#REF!'" in reason
+    assert _stored(ws)["incident_id"].tolist() == ["I1"]  # never stored as a blank
+
+
 def test_every_file_is_named_and_a_pdf_is_refused_as_not_an_export(tmp_path):
     ws = _workspace(tmp_path)
     raw = ws / "data" / "raw"

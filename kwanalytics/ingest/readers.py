@@ -443,7 +443,9 @@ def read_workbook(path: Path, recognise=None) -> list[RawExport]:
         raise UnreadableFile(f"{path.name} is not a complete {kind} ({type(exc).__name__}); it may be "
                              "half-copied or damaged, or only named like a workbook. Open it in Excel and save it "
                              "again as .xlsx, or export it as CSV.") from None
-    errors = _error_cells(path, names) if path.suffix.lower() in (".xlsx", ".xlsm") else {}
+    suffix = path.suffix.lower()
+    errors = (_error_cells(path, names) if suffix in (".xlsx", ".xlsm")
+              else _xls_error_cells(path, names) if suffix == ".xls" else {})
     parts, first, not_read = [], None, {}
     for name in names:
         try:
@@ -535,6 +537,33 @@ def _error_cells(path: Path, names: list[str]) -> dict[str, dict[tuple[int, int]
                 out[name] = cells
     except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError):
         return {}  # calamine has read the sheet already; without its XML the errors stay blank, as before
+    return out
+
+
+def _xls_error_cells(path: Path, names: list[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """The same for an old .xls: calamine reads an error cell as empty there too, and the BIFF records are not
+    XML, so xlrd (the reference reader of .xls) finds them: a cell of type XL_CELL_ERROR, its code to the text
+    Excel shows."""
+    import xlrd
+
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except Exception:  # noqa: BLE001 - calamine has read the file; without xlrd's view the errors stay blank
+        return out
+    try:
+        for name in book.sheet_names():
+            if name not in names:
+                continue
+            sheet = book.sheet_by_name(name)
+            cells = {(r, c): xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#N/A")
+                     for r in range(sheet.nrows) for c in range(sheet.row_len(r))
+                     if sheet.cell_type(r, c) == xlrd.XL_CELL_ERROR}
+            if cells:
+                out[name] = cells
+            book.unload_sheet(name)
+    finally:
+        book.release_resources()
     return out
 
 
