@@ -60,3 +60,22 @@ def test_the_page_explains_each_exit_code_and_marks_this_runs(tmp_path):
     assert [r.split('<td class="n">')[1][0] for r in rows] == ["0", "1", "2"]
     assert [("(this run)" in r) for r in rows] == [False, True, False]
     assert "Some rows were rejected" in rows[1] and "could not be read at all" in rows[2]
+
+
+def test_a_duplicate_row_is_located_with_the_row_it_copies(tmp_path):
+    header = "incident_id,student_id,occurred_at,category,severity,location,notes\n"
+    row = "I{},S001,06/10/2025 10:05,Defiance,2,Classroom,Shouted\n"
+    ws = _workspace(tmp_path, a_incidents=header + row.format(1) + row.format(2) + row.format(1),  # rows 2, 3, 4
+                    b_incidents=header + row.format(3) + row.format(2))  # its row 3 copies a_incidents row 3
+    result, summary, page = _ingest(ws)
+    assert result.exit_code == 0
+    assert len(pd.read_parquet(ws / "data/processed/incidents.parquet")) == 3  # I1, I2, I3: nothing lost
+    a, b = (next(f for f in summary["files"] if f["path"] == name) for name in ("a_incidents.csv", "b_incidents.csv"))
+    assert (a["duplicates"], b["duplicates"]) == (1, 1)
+    listed = a.get("duplicate_rows", []) + b.get("duplicate_rows", [])
+    # the copy kept is the first met; both files have the same export time, so file name order decides
+    assert sorted((r["key"], r["row"], r["copy_of"]) for r in listed) == [
+        ("I1", 4, "a_incidents.csv row 2"), ("I2", 3, "a_incidents.csv row 3")]
+    section = page.split("Rows exported twice")[1].split("<h2")[0]
+    assert '<td class="n">4</td><td>I1</td><td>a_incidents.csv row 2</td>' in section
+    assert "<h3>b_incidents.csv (1 copy)</h3>" in section

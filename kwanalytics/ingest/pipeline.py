@@ -76,6 +76,7 @@ class FileResult:
     exported_from: str = ""  # "stated in the export" or "the file's modification time"
     replaced: list[dict] = field(default_factory=list)  # this file's rows a newer export's version replaced
     split: list[dict] = field(default_factory=list)  # rows naming several pupils, each read as one per pupil
+    duplicate_rows: list[dict] = field(default_factory=list)  # key, row, copy_of: where the copy kept is
     left_alone: bool = False  # a system file (Thumbs.db) or a lone Excel lock note: named, not read
 
     @property
@@ -102,6 +103,7 @@ class FileResult:
                    if self.exported_at is not None else {}),
                 **({"replaced": self.replaced[:MAX_REPLACED_LISTED]} if self.replaced else {}),
                 **({"split": self.split[:MAX_REPLACED_LISTED]} if self.split else {}),
+                **({"duplicate_rows": self.duplicate_rows[:MAX_REPLACED_LISTED]} if self.duplicate_rows else {}),
                 "warnings": list(self.warnings), **({"error": self.error} if self.error else {})}
 
 
@@ -126,6 +128,13 @@ class IngestResult:
                  "replaced": f"{f.name} row {r['row']}" + (f" (exported {f.exported_at:%d/%m/%Y %H:%M}, "
                                                            f"{f.exported_from})" if f.exported_at is not None else "")}
                 for f in self.files for r in f.replaced]
+
+    @property
+    def duplicate_rows(self) -> list[dict]:
+        """Each exact copy of a row (stored once) with where the copy kept is, for validation.html; ``more`` per
+        file counts the copies past those listed."""
+        return [{"table": f.table, "file": f.name, "total": f.duplicates, "rows": f.duplicate_rows}
+                for f in self.files if f.duplicates]
 
 
 @dataclass
@@ -770,6 +779,8 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
     for i, b in enumerate(frames):
         in_b = good["__batch"].to_numpy() == i
         b.result.duplicates = int((same & in_b).sum())
+    if same.any():
+        _locate_duplicates(good, codes, first, same, frames, t.key)
     accepted_frame = (good[cols] if first.all() else good.loc[first, cols]).reset_index(drop=True)
     # rows rejected, with their original cells and reasons
     rej = []
@@ -787,6 +798,22 @@ def _settle(table: str, batches: list[Batch], settings, stored, accepted):
             out["reason"] = ["; ".join(b.problems.reasons[i]) for i in idx.tolist()]
             rej.append(out)
     return accepted_frame, rej, notes
+
+
+def _locate_duplicates(good, codes, first, same, frames, key) -> None:
+    """Each exact copy's row beside the row of the copy kept (file and row as the spreadsheet numbers them), so the
+    data manager can delete the extra one at source. Listed up to MAX_REPLACED_LISTED per file; all are counted."""
+    # codes are numbered in order of first appearance: the n-th first row is code n's
+    batch, pos = good["__batch"].to_numpy(), good["__pos"].to_numpy()
+    pairs = pd.DataFrame({"dup": np.flatnonzero(same), "orig": np.flatnonzero(first)[codes[same]]})
+    # a file exported twice makes every row a copy: only the rows listed are turned into text
+    pairs = pairs.groupby(batch[pairs["dup"]], sort=False).head(MAX_REPLACED_LISTED)
+    keys = good[key].to_numpy()
+    for dup, orig in zip(pairs["dup"].tolist(), pairs["orig"].tolist()):
+        tb = frames[int(batch[dup])].result
+        fb = frames[int(batch[orig])]
+        tb.duplicate_rows.append({"key": str(keys[dup]), "row": int(frames[int(batch[dup])].rows[int(pos[dup])]),
+                                  "copy_of": f"{fb.result.name} row {int(fb.rows[int(pos[orig])])}"})
 
 
 def _current(stored, accepted, table) -> pd.DataFrame:

@@ -66,6 +66,7 @@ def render_validation_html(result, workspace=None) -> str:
         csp=Markup(REPORT_CSP), css=Markup(CSS), made=datetime.now().strftime("%d/%m/%Y %H:%M"), exit_code=result.exit_code,
         verdict=VERDICTS.get(result.exit_code, ""), exit_codes=EXIT_CODES, files=result.files, skipped=skipped,
         refused=[f for f in result.files if f.error], versions=getattr(result, "versions", []),
+        duplicates=getattr(result, "duplicate_rows", []),
         rejected=_rejected(result), notes=notes, warnings=result.warnings[:MAX_WARNINGS_SHOWN],
         more_warnings=max(0, len(result.warnings) - MAX_WARNINGS_SHOWN), vocabulary=result.vocabulary,
         nothing_to_fix=result.exit_code == 0 and not (result.warnings or notes or result.vocabulary))
