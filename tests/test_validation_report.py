@@ -79,3 +79,32 @@ def test_a_duplicate_row_is_located_with_the_row_it_copies(tmp_path):
     section = page.split("Rows exported twice")[1].split("<h2")[0]
     assert '<td class="n">4</td><td>I1</td><td>a_incidents.csv row 2</td>' in section
     assert "<h3>b_incidents.csv (1 copy)</h3>" in section
+
+
+def test_risk_assessment_warnings_are_one_line_per_assessment_with_its_sessions(tmp_path):
+    ws = _workspace(
+        tmp_path,
+        ras="ra_id,student_id,activity,venue,assessed_on,review_by\n"
+            "RA1,S001,Café visit,Costa,01/09/2024,31/10/2025\n"
+            "RA2,S002,Swimming,Leisure centre,01/12/2025,30/11/2026\n",
+        sessions="session_id,student_id,date,setting,activity,venue\n"
+                 "SE1,S001,15/10/2025,community,Café visit,Costa\n"  # covered by RA1
+                 "SE2,S001,03/11/2025,community,Café visit,Costa\n"  # RA1 lapsed: rows 3, 4, 5 are one line
+                 "SE3,S001,10/11/2025,community,Café visit,Costa\n"
+                 "SE4,S001,17/11/2025,community,Café visit,Costa\n"
+                 "SE5,S002,17/11/2025,community,Swimming,Leisure centre\n"  # RA2 not made yet: its own line
+                 "SE6,S002,18/11/2025,community,Bus travel,Town centre\n"  # no assessment: one line for both
+                 "SE7,S002,25/11/2025,community,Bus travel,Town centre\n")
+    result, _, page = _ingest(ws)
+    assert result.exit_code == 0 and len(result.warnings) == 6  # one per session, as before
+    section = page.split("Community sessions without a current risk assessment")[1].split("</table>")[0]
+    rows = section.split("<tr>")[2:]
+    assert len(rows) == 3  # not six
+    ra1, ra2, none = rows
+    assert "<td>RA1</td><td>S001</td><td>Café visit</td><td>Costa</td><td>31/10/2025</td>" in ra1
+    assert "3 sessions, 03/11/2025 to 17/11/2025" in ra1
+    assert [s in ra1 for s in ("SE2 on 03/11/2025 (sessions.csv row 3)", "SE4 on 17/11/2025 (sessions.csv row 5)",
+                               "SE1", "SE5")] == [True, True, False, False]
+    assert "<td>RA2</td><td>S002</td>" in ra2 and "only made on 2025-12-01" in ra2 and "1 session, 17/11/2025" in ra2
+    assert "<td>none recorded</td><td>S002</td><td>Bus travel</td><td>Town centre</td><td></td>" in none
+    assert "2 sessions, 18/11/2025 to 25/11/2025" in none and "SE6" in none and "SE7" in none

@@ -842,7 +842,7 @@ def _warnings(accepted, stored, batches, settings) -> list[dict]:
         return []
     months = settings.school.risk_assessments.months_current_without_review_date
     gaps = community_sessions_without_ra(accepted["sessions"], _current(stored, accepted, "risk_assessments"),
-                                         months)
+                                         months, assessment=True)
     uncovered = set(gaps["session_id"])
     origin = {}
     for b in batches.get("sessions", []):
@@ -852,7 +852,11 @@ def _warnings(accepted, stored, batches, settings) -> list[dict]:
     return [{"table": "sessions", "where": origin.get(row.session_id, "stored"), "column": "risk_assessment_id",
              "value": row.risk_assessment_id,
              "message": f"community session {row.session_id} on {row.date:%d/%m/%Y} has no risk assessment current "
-                        f"on its date ({row.reason}). The session is kept; add or renew the risk assessment."}
+                        f"on its date ({row.reason}). The session is kept; add or renew the risk assessment.",
+             # the parts validation.html groups by: one line per assessment, with its sessions
+             "session_id": row.session_id, "student_id": row.student_id, "date": row.date,
+             "activity": row.activity, "venue": row.venue, "ra_id": row.ra_id, "ra_until": row.ra_until,
+             "reason": row.reason}
             for row in gaps.itertuples(index=False)]
 
 

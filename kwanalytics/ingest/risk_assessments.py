@@ -26,6 +26,10 @@ from kwanalytics.settings import fold
 #: frame built by hand may still hold another).
 COMMUNITY = {"community", "offsite", "outinthecommunity", "communityvisit"}
 COLUMNS = ["session_id", "student_id", "date", "activity", "venue", "risk_assessment_id", "reason"]
+#: With ``assessment=True``: the assessment the reason names (blank when none applies) and the day it stopped being
+#: current (blank when it was made after the session, or none applies), so the sessions one lapsed assessment
+#: leaves uncovered can be said once (validation.html).
+ASSESSMENT_COLUMNS = ["ra_id", "ra_until"]
 _RA_COLUMNS = ["ra_id", "student_id", "activity", "venue", "assessed_on", "review_by"]
 
 
@@ -50,13 +54,15 @@ def _with(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
 
 
 def community_sessions_without_ra(sessions: pd.DataFrame | None, risk_assessments: pd.DataFrame | None,
-                                  months_current_without_review_date: int) -> pd.DataFrame:
+                                  months_current_without_review_date: int, assessment: bool = False) -> pd.DataFrame:
     """Community sessions with no applicable risk assessment current on their date, each with the reason in
-    plain words (the nearest miss among the assessments that would apply). Columns ``COLUMNS``, by date."""
+    plain words (the nearest miss among the assessments that would apply). Columns ``COLUMNS`` (and
+    ``ASSESSMENT_COLUMNS`` when ``assessment``), by date."""
+    columns = COLUMNS + ASSESSMENT_COLUMNS if assessment else COLUMNS
     s = _with(sessions, ["session_id", "student_id", "date", "setting", "activity", "venue", "risk_assessment_id"])
     s = s[_folded(s["setting"]).isin(COMMUNITY).to_numpy()].drop(columns="setting")
     if s.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=columns)
     s["date"] = _dates(s["date"])
     s["_pos"] = np.arange(len(s))
     ra = _with(risk_assessments, _RA_COLUMNS)
@@ -82,13 +88,14 @@ def community_sessions_without_ra(sessions: pd.DataFrame | None, risk_assessment
     current = (cand["assessed_on"] <= cand["date"]) & (cand["date"] <= cand["until"])
     gaps = s[~s["_pos"].isin(set(cand.loc[current, "_pos"]))].copy()
     if gaps.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=columns)
 
-    reasons = {}
+    reasons, named_ra, until = {}, {}, {}
     for pos, g in cand[cand["_pos"].isin(gaps["_pos"])].groupby("_pos"):
         lapsed = g[g["assessed_on"] <= g["date"]].sort_values("until")
         if len(lapsed):
             r = lapsed.iloc[-1]
+            until[pos] = r["until"]
             reasons[pos] = (f"risk assessment {r['ra_id']} was due for review on {r['until']:%Y-%m-%d}"
                             if pd.notna(r["review_by"]) else
                             f"risk assessment {r['ra_id']} has no review date and held for "
@@ -96,9 +103,13 @@ def community_sessions_without_ra(sessions: pd.DataFrame | None, risk_assessment
         else:
             r = g.sort_values("assessed_on").iloc[0]
             reasons[pos] = f"risk assessment {r['ra_id']} was only made on {r['assessed_on']:%Y-%m-%d}"
+        named_ra[pos] = r["ra_id"]
     gaps["reason"] = gaps["_pos"].map(reasons).astype(object)
     named_missing = gaps["risk_assessment_id"].notna() & ~gaps["risk_assessment_id"].isin(ra["ra_id"])
     gaps.loc[named_missing & gaps["reason"].isna(), "reason"] = (
         "names risk assessment " + gaps["risk_assessment_id"].astype(str) + ", which is not in the records")
     gaps["reason"] = gaps["reason"].fillna("no risk assessment recorded for this pupil and activity")
-    return gaps.sort_values(["date", "session_id"], kind="stable")[COLUMNS].reset_index(drop=True)
+    gaps["ra_id"] = gaps["_pos"].map(named_ra).astype(object)
+    gaps.loc[named_missing & gaps["ra_id"].isna(), "ra_id"] = gaps["risk_assessment_id"]
+    gaps["ra_until"] = gaps["_pos"].map(until).astype("datetime64[us]")
+    return gaps.sort_values(["date", "session_id"], kind="stable")[columns].reset_index(drop=True)

@@ -12,7 +12,10 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
+
 from kwanalytics.safety import REPORT_CSP
+from kwanalytics.settings import fold
 from kwanalytics.store import atomic_write_text, reports_dir
 
 CSS = """body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:2rem;max-width:75rem;color:#222}
@@ -56,9 +59,63 @@ def _rejected(result) -> list[dict]:
             for path, rows in sorted(by_file.items())]
 
 
+MAX_SESSIONS_NAMED = 12  # per risk assessment's line; the count and the dates cover them all
+
+
+def _day(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%d/%m/%Y}"
+
+
+def _text(value) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _todo(kind: str, w: dict) -> str:
+    if kind == "none":
+        return "record a risk assessment for this pupil, activity and venue"
+    if _text(w["ra_until"]):
+        return "review the assessment (record its new review date) or record a new one"
+    if "not in the records" in str(w["reason"]):
+        return "add the assessment to the risk assessments export, or correct the sessions' risk_assessment_id"
+    return "check the assessment's date; record one that covers these sessions"
+
+
+def risk_assessment_lines(warnings: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The warnings about community sessions with no current risk assessment said once per assessment (its pupil,
+    activity, venue, when it stopped being current, and every session it leaves uncovered), or once per pupil,
+    activity and venue when no assessment applies at all; and the other warnings as they are. Lines by their
+    first session's date."""
+    groups: dict[tuple, list[dict]] = {}
+    other = []
+    for w in warnings:
+        if "ra_id" not in w:
+            other.append(w)
+            continue
+        ra = _text(w["ra_id"])
+        key = ("ra", ra) if ra else ("none", _text(w["student_id"]), fold(_text(w["activity"])),
+                                     fold(_text(w["venue"])))
+        groups.setdefault(key, []).append(w)
+    lines = []
+    for (kind, *_), ws in groups.items():
+        ws = sorted(ws, key=lambda w: (pd.Timestamp(w["date"]), str(w["session_id"])))
+        distinct = lambda col, ws=ws: ", ".join(dict.fromkeys(t for w in ws if (t := _text(w[col]))))  # noqa: E731
+        lines.append({
+            "ra": _text(ws[0]["ra_id"]) or "none recorded", "pupil": distinct("student_id"),
+            "activity": distinct("activity"), "venue": distinct("venue"),
+            "until": next((_day(w["ra_until"]) for w in ws if _day(w["ra_until"])), ""),
+            "why": "; ".join(dict.fromkeys(str(w["reason"]) for w in ws)), "count": len(ws),
+            "dates": _day(ws[0]["date"]) + (f" to {_day(ws[-1]['date'])}" if len(ws) > 1 else ""),
+            "sessions": [(w["session_id"], _day(w["date"]), w["where"]) for w in ws[:MAX_SESSIONS_NAMED]],
+            "first": pd.Timestamp(ws[0]["date"]),
+            "todo": _todo(kind, ws[0])})
+    lines.sort(key=lambda line: (line["first"], line["ra"]))
+    return lines, other
+
+
 def render_validation_html(result, workspace=None) -> str:
     """The report for an IngestResult as one HTML string."""
     notes = [(f.name, w) for f in result.files for w in f.warnings]
+    risk_lines, warnings = risk_assessment_lines(result.warnings)
     skipped = [(f.name, reason, n) for f in result.files for reason, n in f.skipped_because.items()]
     from markupsafe import Markup  # our own constants, not an export's text: written as they are
 
@@ -67,8 +124,9 @@ def render_validation_html(result, workspace=None) -> str:
         verdict=VERDICTS.get(result.exit_code, ""), exit_codes=EXIT_CODES, files=result.files, skipped=skipped,
         refused=[f for f in result.files if f.error], versions=getattr(result, "versions", []),
         duplicates=getattr(result, "duplicate_rows", []),
-        rejected=_rejected(result), notes=notes, warnings=result.warnings[:MAX_WARNINGS_SHOWN],
-        more_warnings=max(0, len(result.warnings) - MAX_WARNINGS_SHOWN), vocabulary=result.vocabulary,
+        rejected=_rejected(result), notes=notes, risk_lines=risk_lines[:MAX_WARNINGS_SHOWN],
+        more_risk_lines=max(0, len(risk_lines) - MAX_WARNINGS_SHOWN), warnings=warnings[:MAX_WARNINGS_SHOWN],
+        more_warnings=max(0, len(warnings) - MAX_WARNINGS_SHOWN), vocabulary=result.vocabulary,
         nothing_to_fix=result.exit_code == 0 and not (result.warnings or notes or result.vocabulary))
 
 
