@@ -404,7 +404,7 @@ def test_the_session_log_is_the_template_filled_from_its_own_dropdowns(demo):
 PINNED_12_3 = {
     "data/demo_truth.json": "a9356147099cf1251e0250b39cbebb64c282d49a76dd336361501e9cb871ec54",
     "data/raw/arbor_behaviour_incidents.csv": "86235304be44822ae725e0f16e04d973f5d2ad0c7c052b462aaf5ba41f9ad355",
-    "data/raw/arbor_interventions.csv": "090cb39cf136a71a13a0a3d615a4b23668303fc0f7cbaa76c7ce71c901b9d337",
+    "data/raw/arbor_interventions.csv": "4d20f6d94159e6c1d43b276f3e5786034f8baea0e25e392e10360386a1617828",
     "data/raw/budget.csv": "15821183034efbcfb6381c56331991fd5f518d4ebfd5066fa44d50294dc377c6",
     "data/raw/contacts.csv": "42ff42b1a154d0b7046c92ab657ab615f3c7e5bcc1a0cef01b7e9bb8b2176487",
     "data/raw/risk_assessments.csv": "cbfd86b6533f06c7fb01b11eb9d4f62595424f14b197d561b256e1925453eed8",

@@ -331,3 +331,78 @@ def test_parents_read_a_pattern_without_its_statistics():
     trend = ("Incidents rose from 1.0 to 3.2 a school week over the last 10 school weeks (Mann-Kendall tau = 0.80; "
              "Theil-Sen slope +0.40 a week per week) (weeks from 12/01/2026; trend p = 0.0037).")
     assert plain_words(trend) == "Incidents rose from 1.0 to 3.2 a school week over the last 10 school weeks."
+
+
+# ------------------------------------------------------------------------------------------ planned vs delivered
+
+def _provision_school(planned: dict) -> dict:
+    """S001 in ELSA and Forest School from Mon 15 Sep to Fri 28 Nov 2025: 6 school weeks, the half-term week
+    (27-31 Oct, a holiday in the shipped term dates) and 4 more, so 50 school days = 10 school weeks."""
+    enrolments = [{"enrolment_id": f"E{k}", "student_id": "S001", "programme": programme,
+                   "started_on": "2025-09-15", "ended_on": "2025-11-28", "planned_hours_per_week": hours}
+                  for k, (programme, hours) in enumerate(planned.items(), 1)]
+    elsa = [(f"2025-09-{d:02d}", 45) for d in (16, 23, 30)] + [(f"2025-10-{d:02d}", 45) for d in (7, 14, 21)] + \
+        [(f"2025-11-{d:02d}", 45) for d in (4, 11, 18, 25)]  # 10 x 45 min = 7.5 h
+    rows = [{"session_id": f"X{i}", "student_id": "S001", "date": day, "duration_minutes": minutes,
+             "activity": "ELSA"} for i, (day, minutes) in enumerate(elsa)]
+    # not this enrolment's delivery: before it started, after it ended, another activity, another pupil
+    rows += [{"session_id": "B1", "student_id": "S001", "date": "2025-09-09", "duration_minutes": 60,
+              "activity": "ELSA"},
+             {"session_id": "A1", "student_id": "S001", "date": "2025-12-02", "duration_minutes": 60,
+              "activity": "ELSA"},
+             {"session_id": "C1", "student_id": "S001", "date": "2025-10-01", "duration_minutes": 30,
+              "activity": "Check-in"},
+             {"session_id": "P1", "student_id": "S002", "date": "2025-10-01", "duration_minutes": 60,
+              "activity": "ELSA"},
+             {"session_id": "F1", "student_id": "S001", "date": "2025-10-02", "duration_minutes": 60,
+              "activity": "Forest School"},
+             {"session_id": "F2", "student_id": "S001", "date": "2025-11-06", "duration_minutes": 60,
+              "activity": "Forest School"}]
+    return school(students=pupils(2), interventions=enrolments, sessions=rows)
+
+
+def test_pack_shows_planned_against_delivered_hours_per_enrolment(settings, calendar):
+    from kwanalytics.evidence.pupil import evidence_pack
+
+    tables = _provision_school({"ELSA": 1.0, "Forest School": 0.5})
+    pack = evidence_pack(tables, settings, "S001", since="2025-09-01", until="2025-12-19", calendar=calendar)
+    prov = pack.tables["provision"].set_index("programme")
+    assert len(prov) == 2  # one row per enrolment
+    assert prov.loc["ELSA", "school_days"] == 50
+    assert prov.loc["ELSA", "planned_hours"] == pytest.approx(10.0)        # 1 h a week x 50 / 5
+    assert prov.loc["ELSA", "delivered_hours"] == pytest.approx(7.5)       # 10 sessions of 45 min
+    assert prov.loc["ELSA", "sessions"] == 10
+    assert prov.loc["ELSA", "delivered_share"] == pytest.approx(0.75)
+    assert prov.loc["Forest School", "planned_hours"] == pytest.approx(5.0)
+    assert prov.loc["Forest School", "delivered_share"] == pytest.approx(0.4)  # 2 h of 5
+    assert "Programmes with a plan had 15.00 hours planned in this period and 9.50 delivered (63%)." in pack.summary
+
+    # a pack period that ends before the enrolment: the plan counts only the school days inside the period
+    short = evidence_pack(tables, settings, "S001", since="2025-09-01", until="2025-09-26", calendar=calendar)
+    elsa = short.tables["provision"].set_index("programme").loc["ELSA"]
+    assert (elsa["school_days"], elsa["planned_hours"], elsa["delivered_hours"]) == (10, 2.0, 1.5)
+
+
+def test_a_blank_plan_is_not_stated_never_zero(settings, calendar):
+    from kwanalytics.evidence.display import display_frame
+    from kwanalytics.evidence.pupil import evidence_pack
+    from kwanalytics.metrics.sessions import planned_vs_delivered
+
+    tables = _provision_school({"ELSA": None, "Forest School": 0.5})
+    pack = evidence_pack(tables, settings, "S001", since="2025-09-01", until="2025-12-19", calendar=calendar)
+    prov = pack.tables["provision"].set_index("programme")
+    assert prov.loc["ELSA", "planned_hours_per_week"] == "not stated"
+    assert prov.loc["ELSA", "planned_hours"] == "not stated"
+    assert prov.loc["ELSA", "delivered_hours"] == pytest.approx(7.5)  # what was delivered is still shown
+    assert pd.isna(prov.loc["ELSA", "delivered_share"])
+    shown = display_frame(pack.tables["provision"]).set_index("Programme")
+    assert shown.loc["ELSA", "Planned hours"] == "not stated"
+    assert shown.loc["Forest School", "Planned hours"] == "5.00"
+    assert shown.loc["Forest School", "Delivered share"] == "40%"
+    assert any("The plan of 1 programme is not stated." in line for line in pack.summary)
+
+    # an export with no planned column at all: every plan is not stated
+    no_column = tables["interventions"].drop(columns=["planned_hours_per_week"])
+    found = planned_vs_delivered(no_column, tables["sessions"], calendar, settings, "2025-09-01", "2025-12-19")
+    assert found["planned_hours"].isna().all() and found["delivered_share"].isna().all()
+    assert found["delivered_hours"].tolist() == pytest.approx([7.5, 2.0])

@@ -298,6 +298,7 @@ def test_each_profile_is_recognised_and_mapped(tmp_path):
     enrol = pd.read_parquet(tmp_path / "data/processed/interventions.parquet").iloc[0]
     assert (enrol["enrolment_id"], enrol["programme"], enrol["entry_reason"], enrol["exit_outcome"]) == \
         ("INT1", "Zones of Regulation", "Calmer mornings", "Met")
+    assert pd.isna(enrol["planned_hours_per_week"])  # the export has no plan column: not stated, never 0
     assert enrol["started_on"] == pd.Timestamp("2025-11-03") and enrol["ended_on"] == pd.Timestamp("2026-02-13")
     forced = _ingest(tmp_path, profile="arbor", write=False)
     assert {f.path for f in forced.files if f.error} == {"students.csv", "cc.csv", "cpoms.csv", "sims.csv"}
@@ -418,3 +419,20 @@ def test_admission_and_leaving_dates_are_read_and_a_pupil_cannot_leave_before_jo
     assert stored.loc["S002", "left_on"] == pd.Timestamp("2026-03-20")
     rejected = pd.read_csv(tmp_path / "data/processed/rejected/students.csv", dtype=str)
     assert rejected["row"].tolist() == ["4"] and "leaves on or after admission" in rejected["reason"][0]
+
+
+def test_planned_hours_per_week_is_read_from_a_generic_export_and_a_blank_is_not_stated(tmp_path):
+    raw = tmp_path / "data/raw"
+    raw.mkdir(parents=True)
+    (raw / "students.csv").write_text("student_id,display_name\nS001,Tom Hill\n")
+    (raw / "interventions.csv").write_text(
+        "enrolment_id,student_id,programme,started_on,Hours per week\n"
+        "E1,S001,ELSA,2025-09-15,1.5\nE2,S001,Forest School,2025-09-15,\nE3,S001,ELSA,2025-11-03,-1\n")
+    result = _ingest(tmp_path)
+    enrol = pd.read_parquet(tmp_path / "data/processed/interventions.parquet").set_index("enrolment_id")
+    assert enrol.loc["E1", "planned_hours_per_week"] == 1.5
+    assert pd.isna(enrol.loc["E2", "planned_hours_per_week"])
+    # a negative plan is a typing mistake: the row is rejected, named with its column and value
+    assert "E3" not in enrol.index and result.exit_code == 1
+    rejected = {f.path: f for f in result.files}["interventions.csv"]
+    assert (rejected.accepted, rejected.rejected) == (2, 1)

@@ -22,7 +22,7 @@ ARBOR_INCIDENT_HEADER = [
     "Physical Intervention", "Restorative Conversation"]
 ARBOR_INTERVENTION_HEADER = [
     "Intervention ID", "Student ID", "Student", "Intervention", "Start Datetime", "End Datetime", "Aims",
-    "Success Criteria", "Outcome", "Staff"]
+    "Success Criteria", "Outcome", "Staff", "Planned Hours Per Week"]
 
 
 FILES = {  # table -> (file name, encoding, CRLF)

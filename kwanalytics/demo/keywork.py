@@ -14,6 +14,15 @@ from kwanalytics.demo.words import (CI_TARGETS, CL_TARGETS, COMMUNITY, CONTACT_M
     PROGRAMME_CATEGORIES, PROGRAMME_FORMAT, RATING_EVIDENCE, SEMH_TARGETS, SESSION_NOTES, STAFF_RATE_GBP_PER_HOUR)
 
 
+#: Planned provision, hours a week, taken in turn by enrolment (0.5-2 h, as a plan states it); every seventh
+#: enrolment states none. Fixed, not drawn: a draw here would shift every later file of a seeded demo.
+PLANNED_HOURS_PER_WEEK = ("1", "1.5", "0.5", "1", "2", "1")
+
+
+def _planned_hours(i: int) -> str:
+    return "" if i % 7 == 0 else PLANNED_HOURS_PER_WEEK[i % len(PLANNED_HOURS_PER_WEEK)]
+
+
 class KeyWork:
     """The key-work records of _School (a mixin: it shares the school's state)."""
 
@@ -47,7 +56,7 @@ class KeyWork:
                         "Intervention": shown, "Start Datetime": self.days[start].strftime("%d/%m/%Y") + " 09:00",
                         "End Datetime": "" if end is None else self.days[end].strftime("%d/%m/%Y") + " 15:00",
                         "Aims": aims, "Success Criteria": criteria, "Outcome": outcome,
-                        "Staff": self.key_worker[p], "_tag": ""})
+                        "Staff": self.key_worker[p], "Planned Hours Per Week": _planned_hours(i), "_tag": ""})
             entry = self.planted[p]  # planted is in pupil order
             if entry["kind"] in ("improves", "no_change") and entry["detail"]["started_on"] == self._iso(start):
                 entry["detail"]["enrolment_id"] = eid

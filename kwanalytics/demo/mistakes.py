@@ -94,7 +94,8 @@ class Mistakes:
         wrong = {"Intervention ID": f"INT{len(iv) + 1:05d}", "Student ID": self.ids[p], "Student": self.full[p],
                  "Intervention": "ELSA", "Start Datetime": "02/03/2026 09:00", "End Datetime": "02/02/2026 15:00",
                  "Aims": PROGRAMME_AIMS["ELSA"][0], "Success Criteria": PROGRAMME_AIMS["ELSA"][1],
-                 "Outcome": "", "Staff": self.key_worker[p], "_tag": "ends before start"}
+                 "Outcome": "", "Staff": self.key_worker[p], "Planned Hours Per Week": "",
+                 "_tag": "ends before start"}
         self.interventions = pd.concat([iv, pd.DataFrame([wrong])], ignore_index=True)
 
         # sessions: a community visit with no risk assessment (a warning: the session happened), and a note

@@ -4,7 +4,8 @@
 review considers progress towards the EHCP outcomes) from the canonical tables: who the pupil is, targets and their
 Goal Attainment Scaling progress (targets.py), sessions and the hours given to each target (sessions.py), incidents
 per school week, physical interventions, the pupil's patterns (the school-wide watchlist of patterns.py, filtered to
-the pupil), programmes and their measured effect (impact.py, computed over the whole school), restorative
+the pupil), programmes and their measured effect (impact.py, computed over the whole school), the provision planned
+for each programme against the hours delivered (sessions.py), restorative
 conversations, contacts with home and agencies, the budget spent, a full incident log and a technical note.
 
 ``SECTIONS`` is the one list of the pack's sections (key, heading, what to say when it is empty, charts, intro): the
@@ -79,6 +80,10 @@ SECTIONS: tuple[Section, ...] = (
             "Each programme compared with the pupil's own incidents in the school weeks just before it started. "
             "Other things may have changed at the same time, and a programme often starts when things are at their "
             "worst: read these as signs, not proof."),
+    Section("provision", "Planned and delivered provision", "No programme ran in this period.", (),
+            "For each programme: the hours planned (hours a week in the plan times the school weeks it ran in this "
+            "period, counted as school days divided by 5, so holidays plan nothing), the hours of key-work sessions "
+            "that delivered it, and delivered as a share of planned. \"Not stated\" means no plan was recorded."),
     Section("restorative", "Restorative conversations", "No restorative conversation was recorded in this period.",
             (), "Conversations held with the pupil after an incident to put things right."),
     Section("contacts", "Contacts with home and agencies", "No contacts were recorded in this period."),
@@ -570,6 +575,30 @@ def _interventions_section(ctx: _Context) -> None:
                             + "; ".join(f"{r.programme} ({r.verdict})" for r in impact.itertuples()) + ".")
 
 
+#: What the pack says where an enrolment records no planned provision (a blank is not a plan of 0 hours).
+NOT_STATED = "not stated"
+
+
+def _provision_section(ctx: _Context) -> None:
+    from kwanalytics.evidence.display import format_value
+    from kwanalytics.metrics.sessions import planned_vs_delivered
+
+    found = planned_vs_delivered(ctx.own["interventions"], ctx.own.get("sessions"), ctx.calendar, ctx.settings,
+                                 ctx.since, ctx.until)
+    stated = found["planned_hours"].notna()
+    shown = found.drop(columns=["enrolment_id", "student_id"])
+    for col in ("planned_hours_per_week", "planned_hours"):
+        shown[col] = shown[col].astype(object).where(stated, NOT_STATED)
+    ctx.pack.tables["provision"] = shown
+    if stated.any():
+        planned, delivered = found.loc[stated, "planned_hours"].sum(), found.loc[stated, "delivered_hours"].sum()
+        line = (f"Programmes with a plan had {_hours(planned)} hours planned in this period and {_hours(delivered)} "
+                "delivered" + (f" ({format_value(delivered / planned, 'share')})." if planned > 0 else "."))
+        if (~stated).any():
+            line += f" The plan of {_plural(int((~stated).sum()), 'programme')} is not stated."
+        ctx.pack.summary.append(line)
+
+
 def _restorative_section(ctx: _Context) -> None:
     incidents = _incidents(ctx)
     rc = incidents.loc[incidents["restorative_conversation"].fillna(False).astype(bool)]
@@ -643,7 +672,8 @@ BUILDERS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("activities", _activities_section),
     ("sessions", _sessions_section), ("target_hours", _target_hours_section),
     ("incidents_weekly", _incidents_section), ("patterns", _patterns_section), ("physical", _physical_section),
-    ("interventions", _interventions_section), ("restorative", _restorative_section),
+    ("interventions", _interventions_section), ("provision", _provision_section),
+    ("restorative", _restorative_section),
     ("contacts", _contacts_section), ("budget", _budget_section), ("incident_log", _incident_log_section),
     ("technical", _technical_section),
 )

@@ -237,3 +237,50 @@ def outdated_risk_assessments(incidents: pd.DataFrame, risk_assessments: pd.Data
     out = m.groupby("student_id").agg(ra_id=("ra_id", "first"), assessed_on=("assessed_on", "first"),
                                       new_categories=("category", "; ".join), first_seen=("_date", "min"))
     return out.reset_index()[cols]
+
+
+PROVISION_COLUMNS = ["enrolment_id", "student_id", "programme", "started_on", "ended_on", "school_days",
+                     "planned_hours_per_week", "planned_hours", "sessions", "delivered_hours", "delivered_share"]
+
+
+def planned_vs_delivered(interventions: pd.DataFrame, sessions: pd.DataFrame | None, calendar, settings: Settings,
+                         since, until) -> pd.DataFrame:
+    """Planned against delivered provision per enrolment, over the part of ``since``..``until`` (both included)
+    that the enrolment ran (an open enrolment runs to ``until``).
+
+    ``planned_hours`` is ``planned_hours_per_week`` times the school weeks it ran, counted as the calendar's school
+    days in that part divided by 5, so a half-term holiday plans no hours. ``delivered_hours`` sums the durations of
+    the sessions that deliver the programme in that part, matched by the one rule for that
+    (:func:`kwanalytics.metrics.impact.programme_sessions`). A plan left blank (or no such column) is not stated:
+    ``planned_hours`` and ``delivered_share`` are then missing, never 0. Columns: ``PROVISION_COLUMNS``.
+    """
+    from kwanalytics.metrics.impact import programme_sessions
+
+    if interventions is None or interventions.empty:
+        return pd.DataFrame(columns=PROVISION_COLUMNS)
+    since, until = pd.Timestamp(since).normalize(), pd.Timestamp(until).normalize()
+    enr = interventions.drop_duplicates("enrolment_id").copy()
+    started = pd.to_datetime(enr["started_on"]).dt.normalize()
+    ended = pd.to_datetime(enr["ended_on"]).dt.normalize()
+    ran = (started <= until) & (ended.isna() | (ended >= since))
+    enr, started, ended = enr[ran], started[ran], ended[ran]
+    first = started.where(started > since, since)
+    last = ended.fillna(until).where(ended.fillna(until) < until, until)
+    enr["school_days"] = [len(calendar.between(a, b)) for a, b in zip(first, last)]
+    planned = (pd.to_numeric(enr["planned_hours_per_week"], errors="coerce") if "planned_hours_per_week" in enr
+               else pd.Series(np.nan, index=enr.index)).astype(float)
+    enr["planned_hours_per_week"] = planned
+    enr["planned_hours"] = planned * enr["school_days"] / 5
+    delivered = programme_sessions(sessions, enr, settings, as_of=until)
+    if len(delivered):
+        when = pd.to_datetime(delivered["date"]).dt.normalize()
+        window = delivered["enrolment_id"].map(dict(zip(enr["enrolment_id"], first)))
+        delivered = delivered[(when >= window) & (when <= until)]
+        per = delivered.assign(minutes=pd.to_numeric(delivered["duration_minutes"], errors="coerce").fillna(0)) \
+            .groupby("enrolment_id").agg(sessions=("session_id", "nunique"), minutes=("minutes", "sum"))
+    else:
+        per = pd.DataFrame({"sessions": pd.Series(dtype=int), "minutes": pd.Series(dtype=float)})
+    enr["sessions"] = enr["enrolment_id"].map(per["sessions"]).fillna(0).astype(int)
+    enr["delivered_hours"] = enr["enrolment_id"].map(per["minutes"]).fillna(0).astype(float) / 60
+    enr["delivered_share"] = (enr["delivered_hours"] / enr["planned_hours"]).where(enr["planned_hours"] > 0)
+    return enr.sort_values(["started_on", "enrolment_id"])[PROVISION_COLUMNS].reset_index(drop=True)

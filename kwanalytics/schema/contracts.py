@@ -129,6 +129,8 @@ class Interventions(_Table):
     entry_reason: Series[str] = _f("text", free_text=True)
     exit_outcome: Series[str] = _f("text", free_text=True)
     staff: Series[str] = _f("text")
+    planned_hours_per_week: Series[float] = _f(
+        "float", ge=0, description="the provision planned (e.g. in the EHCP), hours a week; blank = not stated")
 
 
 class Contacts(_Table):
