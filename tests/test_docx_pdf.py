@@ -1,6 +1,8 @@
-"""The evidence pack as a Word document (docpack.write_docx) and the HTML report printed to PDF (pdf.print_pdf).
+"""The pupil evidence pack as a Word document (built from its HTML page: render/htmldocx.py) and the HTML report
+printed to PDF (pdf.print_pdf).
 
-The packs here are built by hand from small synthetic frames, so every figure in them is known in advance.
+The PDF packs here are built by hand from small synthetic frames, so every figure in them is known in advance; the
+Word packs are rendered from the synthetic workspace of tests/conftest.py, as `kwa report student` renders them.
 The browser-driven tests (chart pictures, PDF) need Debian's chromium and poppler's pdftoppm; they are skipped,
 with that reason, on a machine without them.
 """
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import html
 import html.parser
-import os
 import shutil
 import stat
 import struct
@@ -23,15 +24,17 @@ import pytest
 from docx import Document
 
 from kwanalytics.evidence import charts
-from kwanalytics.render import docpack
+from kwanalytics.render import htmldocx
 from kwanalytics.errors import WorkspaceError
 from kwanalytics.render.pdf import print_pdf
-from kwanalytics.evidence.pupil import SECTIONS, EvidencePack
+from kwanalytics.evidence.pupil import COMMENTS, HOW_TO_READ, SECTIONS, EvidencePack
+from kwanalytics.render.reports import page
+from kwanalytics.render.wordstyle import SHADE
 
 HAVE_CHROMIUM = any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
 HAVE_PDFTOPPM = shutil.which("pdftoppm") is not None
 needs_browser = pytest.mark.skipif(not HAVE_CHROMIUM, reason="chromium is not installed (make browser)")
-ASSETS = Path(docpack.__file__).with_name("assets")
+ASSETS = Path(htmldocx.__file__).with_name("assets")
 CHART_BLUE = (0x00, 0x72, 0xB2)  # charts.COLOURS[0], used by no text or border in the report
 
 
@@ -110,20 +113,6 @@ def full_pack() -> EvidencePack:
                         notes=["One pupil's records: no comparison group."])
 
 
-def empty_pack() -> EvidencePack:
-    """A pupil with no targets, no sessions and no incidents (what pupil.evidence_pack gives such a pupil)."""
-    tables = {key: pd.DataFrame() for key in ("targets", "tscores", "sessions", "activities", "patterns",
-                                              "interventions", "restorative", "contacts")}
-    tables["incidents_weekly"] = _weekly().assign(incidents=0)
-    tables["budget"] = pd.DataFrame({"item": ["Sessions in this period"], "amount_gbp": [0.0]})
-    return EvidencePack(student_id="S002", name="S002", since=pd.Timestamp("2025-09-01"),
-                        until=pd.Timestamp("2026-01-31"), calendar_source="term dates",
-                        summary=["This evidence pack covers S002 from 01 September 2025 to 31 January 2026.",
-                                 "No EHCP or ILP targets are recorded for this pupil.",
-                                 "No incidents were recorded in this period."],
-                        tables=tables, figures={}, notes=[])
-
-
 # ------------------------------------------------------------------------------------------ helpers
 
 class _TableParser(html.parser.HTMLParser):
@@ -150,12 +139,6 @@ class _TableParser(html.parser.HTMLParser):
     def handle_data(self, data):
         if self._cell is not None:
             self._cell += data
-
-
-def html_cells(frame: pd.DataFrame) -> list[list[str]]:
-    parser = _TableParser()
-    parser.feed(charts.table_html(frame))
-    return parser.rows
 
 
 def word_cells(table) -> list[list[str]]:
@@ -190,134 +173,193 @@ def blue_pixels(page: np.ndarray) -> int:
 
 
 # ------------------------------------------------------------------------------------------ Word
+# The Word pack is made the way `kwa report student --format docx` makes it: the notebook renders the pupil's HTML
+# page, and render/htmldocx.py builds the Word file from that page (render_reports, formats html + docx).
+
+def _page_tables(page_html: str) -> list[list[list[str]]]:
+    parser = _AllTables()
+    parser.feed(page_html)
+    return parser.tables
+
+
+def _boxes(doc) -> list:
+    """The one-cell shaded tables of a Word file (htmldocx's boxes), in order."""
+    return [t for t in doc.tables if (len(t.rows), len(t.columns)) == (1, 1)
+            and t.cell(0, 0)._tc.xpath("./w:tcPr/w:shd/@w:fill") == [SHADE]]
+
+
+def _all_text(doc) -> str:
+    return "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+
 
 @pytest.fixture(scope="module")
-def full_docx(tmp_path_factory):
+def word_packs(tmp_path_factory):
+    """S001 (Alice Smith, a busy pupil) and S005 (Erin Walsh: no incidents, and here no targets either) as HTML and
+    Word, rendered in one batch."""
     if not HAVE_CHROMIUM:
         pytest.skip("chromium is not installed (make browser): chart pictures need it")
-    pack = full_pack()
-    path = docpack.write_docx(pack, tmp_path_factory.mktemp("docx") / "students" / "S001.docx")
-    return pack, path
+    from conftest import build_workspace
+
+    from kwanalytics.render.reports import render_reports
+    from kwanalytics.store import read_table, write_table
+
+    ws = tmp_path_factory.mktemp("docx_ws")
+    build_workspace(ws)
+    for table in ("targets", "target_ratings"):
+        frame = read_table(ws, table)
+        write_table(ws, table, frame[frame["student_id"] != "S005"].reset_index(drop=True))
+    assert render_reports(ws, "student", students=["S001", "S005"], formats=("html", "docx")) == []
+    out = ws / "reports" / "students"
+    return {sid: (out / f"{sid}.html", out / f"{sid}.docx") for sid in ("S001", "S005")}
 
 
-def test_docx_has_every_section_heading_in_order(full_docx):
-    pack, path = full_docx
+@pytest.mark.browser
+@pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
+@pytest.mark.xdist_group("docx")
+def test_docx_has_every_section_heading_of_the_pack_in_order(word_packs):
+    for sid, name in (("S001", "Alice Smith"), ("S005", "Erin Walsh")):
+        doc = Document(str(word_packs[sid][1]))
+        assert [p.text for p in doc.paragraphs if p.style.name == "Title"] == [
+            f"Annual review evidence pack: {name}"]
+        h1 = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+        # pupil.SECTIONS, the list the notebook lays the page out from, in its order, framed as the page frames it
+        assert h1 == [HOW_TO_READ[0], *(section.heading for section in SECTIONS), COMMENTS[0],
+                      "About this report"], sid
+
+
+@pytest.mark.browser
+@pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
+@pytest.mark.xdist_group("docx")
+def test_docx_how_to_read_this_is_a_shaded_box_as_the_summary_is(word_packs):
+    html_path, path = word_packs["S001"]
     doc = Document(str(path))
-    h1 = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    # one heading per section of pupil.SECTIONS, the list the HTML notebook also reads
-    expected = ["Summary", *(section.heading for section in SECTIONS)]
-    assert h1[:len(expected)] == expected
-    assert "What this can and cannot show" in h1  # the pack's notes
-    title = [p.text for p in doc.paragraphs if p.style.name == "Title"]
-    assert title == ["Evidence pack: Alex Example (S001)"]
+    summary, how_to_read = _boxes(doc)
+    assert [p.text for p in how_to_read.cell(0, 0).paragraphs] == list(HOW_TO_READ[1])
+    assert summary.cell(0, 0).paragraphs[0].text.startswith("This evidence pack covers Alice Smith")
+    # the box follows its heading: the body holds the heading paragraph, then the box's table
+    body = list(doc.element.body.iterchildren())
+    heading = next(p for p in doc.paragraphs if p.text == HOW_TO_READ[0])
+    assert body[body.index(heading._p) + 1] is how_to_read._tbl
+    assert 'class="kwa-how-to-read"' in html_path.read_text(encoding="utf-8")  # the page marks it a box too
+
+
+@pytest.mark.browser
+@pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
+@pytest.mark.xdist_group("docx")
+def test_docx_tables_are_the_html_tables_cell_for_cell(word_packs):
+    for sid in ("S001", "S005"):
+        html_path, path = word_packs[sid]
+        doc = Document(str(path))
+        boxes = {id(t._tbl) for t in _boxes(doc)}
+        word = [word_cells(t) for t in doc.tables if id(t._tbl) not in boxes]
+        page_tables = _page_tables(html_path.read_text(encoding="utf-8"))
+        assert page_tables and word == page_tables, sid  # every table, in order, nothing added or lost
+    # hand-worked: S001 had 16 sessions at £25.00 in the period, against its £1,500 pupil budget
+    tables = [word_cells(t) for t in Document(str(word_packs["S001"][1])).tables]
+    budget = [t for t in tables if t[0] == ["Item", "Amount"]]
+    assert budget == [[["Item", "Amount"], ["Sessions in this period", "£400.00"],
+                       ["Budget B-S001 (01 Sep 2025 to 31 Aug 2026)", "£1,500.00"]]]
+
+
+@pytest.mark.browser
+@pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
+@pytest.mark.xdist_group("docx")
+def test_docx_has_one_picture_per_chart_of_the_page(word_packs):
+    for sid in ("S001", "S005"):
+        html_path, path = word_packs[sid]
+        doc = Document(str(path))
+        charts_on_page = html_path.read_text(encoding="utf-8").count('class="plotly-graph-div"')
+        assert len(doc.inline_shapes) == charts_on_page, sid
+        for n, shape in enumerate(doc.inline_shapes, start=1):
+            blob = doc.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
+            w, h = png_size(blob)
+            assert w >= 1200 and h >= 400  # drawn at twice the page's size, for print
+            assert len(blob) > 20_000  # a drawn chart, not an empty canvas
+            assert shape._inline.docPr.get("descr") == f"Chart {n} of the report"
+    assert len(Document(str(word_packs["S001"][1])).inline_shapes) >= 3
+
+
+@pytest.mark.browser
+@pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
+@pytest.mark.xdist_group("docx")
+def test_docx_is_private_and_written_atomically(word_packs):
+    for sid in ("S001", "S005"):
+        path = word_packs[sid][1]
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    names = sorted(p.name for p in word_packs["S001"][1].parent.iterdir())
+    assert names == ["S001.docx", "S001.html", "S005.docx", "S005.html"]  # no .part file left behind
+
+
+@pytest.mark.browser
+@pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
+@pytest.mark.xdist_group("docx")
+def test_pupil_with_no_targets_and_no_incidents_gets_a_sensible_docx(word_packs):
+    doc = Document(str(word_packs["S005"][1]))
+    text = _all_text(doc)
+    by_key = {section.key: section for section in SECTIONS}
+    for key in ("targets", "tscores", "incidents_weekly", "patterns"):
+        assert by_key[key].empty in text, key
+    assert "No incidents were recorded" in text
+    # neither pack names the other pupil, nor the pupils named in the notes (redacted in the HTML, so in Word)
+    busy = _all_text(Document(str(word_packs["S001"][1])))
+    assert "Erin" not in busy and "Ben Jones" not in busy and "S002" not in busy
+    assert "Alice" not in text and "S001" not in text
+
+
+def test_a_section_that_failed_says_so_instead_of_claiming_nothing_happened():
+    failed = "The patterns section could not be prepared (ValueError: no periods)."
+    body = "<h1>Annual review evidence pack: Sam</h1>"
+    for section in SECTIONS:  # as the notebook lays the sections out
+        body += f"<h2>{html.escape(section.heading)}</h2>"
+        body += charts.table_html(None, failed if section.key == "patterns" else section.empty)
+    doc = htmldocx.build_document(page(body, "Pack"), "Pack")
+    texts = [p.text for p in doc.paragraphs]
+    patterns = next(s.heading for s in SECTIONS if s.key == "patterns")
+    assert texts[texts.index(patterns) + 1] == failed
+    assert next(s.empty for s in SECTIONS if s.key == "patterns") not in texts
+    assert texts.count(failed) == 1
+
+
+@pytest.mark.browser
+@pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
+@pytest.mark.xdist_group("docx")
+def test_a_chart_that_cannot_be_drawn_is_said_in_words_not_dropped(word_packs, tmp_path):
+    html_path, _ = word_packs["S001"]
+    count = html_path.read_text(encoding="utf-8").count('class="plotly-graph-div"')
+
+    class NoPictures:  # a browser whose charts all fail to draw
+        def chart_pngs(self, path):
+            return [None] * count
+
+    doc = Document(str(htmldocx.write_docx(html_path, tmp_path / "S001.docx", NoPictures(), "Pack")))
     text = "\n".join(p.text for p in doc.paragraphs)
-    for sentence in pack.summary + pack.notes:
-        assert sentence in text
-    assert "Records from 1 September 2025 to 31 January 2026." in text
-
-
-def test_docx_how_to_read_box_is_a_shaded_one_cell_table(full_docx):
-    _, path = full_docx
-    box = Document(str(path)).tables[0]
-    assert (len(box.rows), len(box.columns)) == (1, 1)
-    assert box.cell(0, 0).paragraphs[0].text == "How to read this"
-    assert "-2 to +2" in box.cell(0, 0).text
-    fills = box.cell(0, 0)._tc.xpath("./w:tcPr/w:shd/@w:fill")
-    assert fills == [docpack.SHADE]
-
-
-def test_docx_tables_show_the_same_figures_as_the_html_report(full_docx):
-    pack, path = full_docx
-    word_tables = [word_cells(t) for t in Document(str(path)).tables[1:]]
-    assert len(word_tables) == len(pack.tables)  # one Word table per pack table, none empty here
-    for key, frame in pack.tables.items():
-        assert html_cells(frame) in word_tables, key
-    # hand-checked cells: thousands separator and 2 decimals, day-first dates, Int64 without decimals
-    budget = word_cells(Document(str(path)).tables[-1])
-    assert budget == [["Item", "Amount"], ["Sessions in this period", "£1,234.50"], ["Budget B1", "£2,000.00"]]
-    weekly = html_cells(pack.tables["incidents_weekly"])
-    assert weekly[0] == ["Week start", "School days", "Incidents"]
-    assert weekly[1] == ["08 Sep 2025", "5", "4"]
-    ivs = html_cells(pack.tables["interventions"])
-    assert ivs[1][ivs[0].index("Rate ratio")] == "0.14"
-    assert ivs[1][ivs[0].index("Ended on")] == "–"  # still running: a dash, not "NaT"
-    # free text kept exactly (curly quotes, pound sign), and Word escapes it itself
-    assert "Mum says “mornings are hard”; cost £4" in word_cells(Document(str(path)).tables[-2])[1]
-
-
-def test_docx_has_one_picture_per_chart_drawn_by_plotly_js_in_chromium(full_docx):
-    pack, path = full_docx
-    doc = Document(str(path))
-    assert len(doc.inline_shapes) == len(pack.figures) == 5
-    for shape in doc.inline_shapes:
-        blob = doc.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
-        w, h = png_size(blob)
-        assert w == docpack.CHART_WIDTH_PX * docpack.CHART_SCALE
-        assert h >= 260 * docpack.CHART_SCALE
-        assert len(blob) > 20_000  # a drawn chart, not an empty canvas (an empty 1800x680 PNG is ~10 kB)
-    alt_texts = [shape._inline.docPr.get("descr") for shape in doc.inline_shapes]
-    assert alt_texts == [fig.layout.title.text for fig in (pack.figures[k] for k in
-                         ("gas", "tscores", "engagement", "activities", "incidents_weekly"))]
-
-
-def test_docx_is_private_and_written_atomically(full_docx, tmp_path):
-    _, path = full_docx
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [p.name for p in path.parent.iterdir()] == ["S001.docx"]  # no .part file left behind
-
-
-def test_pupil_with_no_targets_and_no_incidents_gets_a_sensible_docx(tmp_path):
-    pack = empty_pack()
-    path = docpack.write_docx(pack, tmp_path / "S002.docx")  # no charts: no browser needed
-    doc = Document(str(path))
-    text = "\n".join(p.text for p in doc.paragraphs)
-    assert [p.text for p in doc.paragraphs if p.style.name == "Title"] == ["Evidence pack: Pupil S002"]
-    for sentence in ("No targets are recorded for this pupil.", "No incidents were recorded in this period.",
-                     "No sessions were recorded in this period.", "No programme ran in this period.",
-                     "No contacts were recorded in this period.", "No T-scores yet: no target has been rated."):
-        assert sentence in text
-    assert all(section.empty in text for section in SECTIONS if section.key != "budget")
+    assert count >= 3 and text.count("could not be drawn as a picture") == count
     assert len(doc.inline_shapes) == 0
-    # weeks that all hold 0 incidents make a sentence (as in the HTML), not a table of zeros; the £0.00 budget
-    # line is still a table
-    assert [word_cells(t) for t in doc.tables[1:]] == [[["Item", "Amount"], ["Sessions in this period", "£0.00"]]]
 
 
-def test_a_section_that_failed_says_so_instead_of_claiming_nothing_happened(tmp_path):
-    pack = empty_pack()
-    pack.notes.append("The patterns section could not be prepared (ValueError: no periods).")
-    text = "\n".join(p.text for p in Document(str(docpack.write_docx(pack, tmp_path / "S002.docx"))).paragraphs)
-    assert "No repeated pattern was found." not in text
-    assert text.count("The patterns section could not be prepared (ValueError: no periods).") == 2  # there + notes
-
-
-def test_a_chart_that_cannot_be_drawn_is_said_in_words_not_dropped(tmp_path, monkeypatch):
-    pack = full_pack()
-    monkeypatch.setattr(docpack, "chart_images", lambda figures: {k: None for k in figures})
-    doc = Document(str(docpack.write_docx(pack, tmp_path / "S001.docx")))
-    text = "\n".join(p.text for p in doc.paragraphs)
-    assert text.count("could not be drawn as a picture") == 5
-    assert len(doc.inline_shapes) == 0
-
-
-def test_hostile_free_text_is_kept_as_plain_text_and_control_characters_dropped(tmp_path):
-    pack = empty_pack()
-    pack.tables["contacts"] = pd.DataFrame({
+def test_hostile_free_text_is_kept_as_plain_text_and_control_characters_dropped():
+    contacts = pd.DataFrame({
         "date": pd.to_datetime(["2025-09-20"]), "party": ["parent/carer"], "method": ["email"],
         "purpose": ["=cmd|' /C calc'!A0"],
         "summary": ["<script>alert(1)</script> form\x0cfeed and NUL\x00 & <b>bold</b>"]})
-    pack.summary.append("A sentence with a vertical tab\x0b inside.")
-    doc = Document(str(docpack.write_docx(pack, tmp_path / "S002.docx")))
-    contacts = next(word_cells(t) for t in doc.tables if word_cells(t)[0][0] == "Date")
-    assert contacts[1][3:] == ["=cmd|' /C calc'!A0", "<script>alert(1)</script> formfeed and NUL & <b>bold</b>"]
-    assert "A sentence with a vertical tab inside." in [p.text for p in doc.paragraphs]
+    body = ('<div class="kwa-summary"><p>A sentence with a vertical tab\x0b inside.</p></div>'
+            + charts.table_html(contacts))
+    doc = htmldocx.build_document(page(body, "Pack"), "Pack")
+    table = word_cells(doc.tables[1])
+    assert table[1][3:] == ["=cmd|' /C calc'!A0", "<script>alert(1)</script> form feed and NUL & <b>bold</b>"]
+    assert doc.tables[0].cell(0, 0).text == "A sentence with a vertical tab inside."
 
 
 def test_missing_browser_is_a_clear_error(tmp_path, monkeypatch):
+    from kwanalytics.render.reports import render_reports
+
     monkeypatch.setenv("KWA_CHROMIUM", str(tmp_path / "no-such-chromium"))
-    with pytest.raises(WorkspaceError, match="KWA_CHROMIUM"):
-        docpack.write_docx(full_pack(), tmp_path / "S001.docx")
-    assert not (tmp_path / "S001.docx").exists()
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "validation.html").write_text(page("<h1>Validation</h1><p>x</p>", "Validation"), encoding="utf-8")
+    failures = render_reports(tmp_path, "validation", formats=("docx",))
+    assert len(failures) == 1 and "KWA_CHROMIUM" in failures[0][1], failures
+    assert not (out / "validation.docx").exists() and not list(out.glob(".*"))
     (tmp_path / "r.html").write_text("<p>x</p>")
     with pytest.raises(WorkspaceError, match="KWA_CHROMIUM"):
         print_pdf(tmp_path / "r.html", tmp_path / "r.pdf")
@@ -402,91 +444,6 @@ def test_print_css_moves_a_chart_to_the_next_page_rather_than_cut_it(tmp_path):
 def test_pdf_of_a_missing_report_is_a_clear_error(tmp_path):
     with pytest.raises(WorkspaceError, match="does not exist"):
         print_pdf(tmp_path / "nope.html", tmp_path / "nope.pdf")
-
-
-# ------------------------------------------------------------------------------------------ the real pack
-
-def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
-    """Rows typed as store.read_table gives them (contracts.empty_frame's dtypes)."""
-    from kwanalytics.schema.contracts import empty_frame
-
-    empty = empty_frame(table)
-    frame = pd.DataFrame(rows, columns=empty.columns)
-    return frame.astype(empty.dtypes.to_dict()) if rows else empty
-
-
-def synthetic_tables() -> dict[str, pd.DataFrame]:
-    """Two pupils: S001 (Alex Example) with a term of records, S002 (Sam Other) with none at all."""
-    mondays = pd.date_range("2025-09-08", "2025-12-15", freq="W-MON")
-    incidents = [{"incident_id": f"I{i}", "student_id": "S001", "occurred_at": d + pd.Timedelta(hours=9),
-                  "period": "Period 1", "location": "Classroom", "category": "Dysregulation", "severity": 2,
-                  "antecedent": "Transition", "restorative_conversation": i % 3 == 0,
-                  "consequence": "Sensory room", "notes": "Upset after Sam Other took his seat" if i == 0 else "Calm later"}
-                 for i, d in enumerate(mondays[:9])]
-    sessions = [{"session_id": f"K{i}", "student_id": "S001", "date": d + pd.Timedelta(days=2),
-                 "duration_minutes": 60, "format": "one-to-one", "setting": "community" if i % 2 else "on-site",
-                 "activity": "Café trip" if i % 2 else "Lego therapy", "engagement": 2 + i % 4, "cost_gbp": 25.0}
-                for i, d in enumerate(mondays)]
-    return {
-        "students": _frame("students", [
-            {"student_id": "S001", "display_name": "Alex Example", "year_group": "Year 8", "ehcp": True},
-            {"student_id": "S002", "display_name": "Sam Other", "year_group": "Year 9", "ehcp": True}]),
-        "targets": _frame("targets", [
-            {"target_id": "T1", "student_id": "S001", "area": "Social, Emotional and Mental Health",
-             "description": "Uses a calm-down strategy", "set_on": pd.Timestamp("2025-09-03"), "weight": 1.0},
-            {"target_id": "T2", "student_id": "S001", "area": "Communication and Interaction",
-             "description": "Asks an adult for help", "set_on": pd.Timestamp("2025-09-03"), "weight": 1.0}]),
-        "target_ratings": _frame("target_ratings", [
-            {"rating_id": f"R{i}", "target_id": t, "student_id": "S001", "rated_on": pd.Timestamp(d), "gas_score": g}
-            for i, (t, d, g) in enumerate([("T1", "2025-09-15", -2), ("T1", "2025-11-10", -1), ("T1", "2025-12-15", 0),
-                                           ("T2", "2025-09-15", -1), ("T2", "2025-12-15", 1)])]),
-        "sessions": _frame("sessions", sessions),
-        "incidents": _frame("incidents", incidents),
-        "interventions": _frame("interventions", [
-            {"enrolment_id": "E1", "student_id": "S001", "programme": "Zones of Regulation",
-             "started_on": pd.Timestamp("2025-11-03")}]),
-        "contacts": _frame("contacts", [
-            {"contact_id": "C1", "student_id": "S001", "date": pd.Timestamp("2025-10-01"), "party": "parent/carer",
-             "method": "phone", "purpose": "Update", "summary": "Mum pleased with the café trips"}]),
-        "budget": _frame("budget", [
-            {"budget_id": "B1", "scope": "student", "scope_id": "S001", "period_start": pd.Timestamp("2025-09-01"),
-             "period_end": pd.Timestamp("2026-08-31"), "amount_gbp": 1500.0}]),
-        "risk_assessments": _frame("risk_assessments", []),
-    }
-
-
-@needs_browser
-def test_real_evidence_packs_for_a_busy_and_an_empty_pupil(tmp_path):
-    from kwanalytics.evidence.pupil import evidence_pack
-    from kwanalytics.settings import load_settings
-
-    tables, settings = synthetic_tables(), load_settings(None)
-    with docpack.chart_session():  # a batch: one browser draws the charts of every pack
-        browser = docpack._SESSION[0]
-        with docpack.chart_session():  # nested (a caller already opened one): reused, not closed
-            pass
-        assert docpack._SESSION == [browser] and browser.proc is not None
-        busy = evidence_pack(tables, settings, "S001", since="2025-09-01", until="2025-12-19")
-        empty = evidence_pack(tables, settings, "S002", since="2025-09-01", until="2025-12-19")
-        paths = {p.student_id: docpack.write_docx(p, tmp_path / f"{p.student_id}.docx") for p in (busy, empty)}
-    assert docpack._SESSION == [] and browser.proc is None  # closed at the end of the batch
-    docs = {sid: Document(str(p)) for sid, p in paths.items()}
-    texts = {sid: "\n".join([p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells])
-             for sid, d in docs.items()}
-    # the busy pupil: every non-empty pack table is a Word table with the HTML report's cells, every chart a picture
-    word = [word_cells(t) for t in docs["S001"].tables[1:]]
-    for key, frame in busy.tables.items():
-        if len(frame):
-            assert html_cells(frame) in word, key
-    assert len(docs["S001"].inline_shapes) == len(busy.figures) >= 1
-    assert "Evidence pack: Alex Example (S001)" in texts["S001"]
-    # the pupil with nothing recorded still gets every heading and plain sentences, no pictures
-    assert len(docs["S002"].inline_shapes) == 0
-    assert "No targets are recorded for this pupil." in texts["S002"]
-    assert "Incidents per school week" in texts["S002"] and "Budget" in texts["S002"]
-    # neither pack names the other pupil
-    assert "Sam Other" not in texts["S001"] and "S002" not in texts["S001"]
-    assert "Alex" not in texts["S002"] and "S001" not in texts["S002"]
 
 
 # ------------------------------------------------------------------------------------------ through `kwa report`

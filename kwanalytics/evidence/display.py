@@ -12,8 +12,8 @@ and the evidence tables name them (docs/design.md):
   would print 0.00 for a strong pattern);
 - any other number with a fraction: 2 decimals; a whole-number column: a count.
 
-``display_frame`` is used by the HTML tables (``table_html``), the Word tables (render/docpack.py) and the terminal
-(output.py), so the three cannot drift apart.
+``display_frame`` is used by the HTML tables (``table_html``), which the Word tables copy cell for cell
+(render/htmldocx.py), and by the terminal (output.py), so the three cannot drift apart.
 """
 
 from __future__ import annotations

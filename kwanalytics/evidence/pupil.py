@@ -9,7 +9,8 @@ for each programme against the hours delivered (sessions.py), restorative
 conversations, contacts with home and agencies, the budget spent, a full incident log and a technical note.
 
 ``SECTIONS`` is the one list of the pack's sections (key, heading, what to say when it is empty, charts, intro): the
-HTML notebook (notebooks/student_report.ipynb) and the Word pack (render/docpack.py) both lay out the pack from it.
+HTML notebook (notebooks/student_report.ipynb) lays out the pack from it, and the Word and PDF packs are made from
+that HTML (render/htmldocx.py, render/pdf.py).
 
 Only this pupil's rows are shown, and every free-text cell has other pupils' names and ids redacted
 (privacy.redact_peers), so a pack cannot carry another pupil's data. Figures that need the school's context (the

@@ -8,7 +8,7 @@ pictures drawn by the page's own plotly.js in the batch's one Chromium (render/b
 in page order.
 
 Sources: python-docx documentation (https://python-docx.readthedocs.io/) and the WordprocessingML spec (ECMA-376
-part 1) through the helpers of render/docpack.py.
+part 1) through the helpers of render/wordstyle.py.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
-from kwanalytics.render.docpack import (CONTENT_WIDTH_CM, HEADER_SHADE, MARGIN_CM, PAGE_HEIGHT_CM, PAGE_WIDTH_CM,
-                                        SHADE, _column_widths, _no_split, _page_number_footer, _repeat_header,
-                                        _shade, xml_safe)
+from kwanalytics.render.wordstyle import (CONTENT_WIDTH_CM, HEADER_SHADE, MARGIN_CM, PAGE_HEIGHT_CM,
+                                          PAGE_WIDTH_CM, SHADE, column_widths, no_split, page_number_footer,
+                                          repeat_header, shade, xml_safe)
 from kwanalytics.store import atomic_write
 
 _SKIP = {"script", "style", "head", "title", "button", "svg"}
+# Paragraphs the page sets in a shaded box (render/assets/base.css): the summary and "How to read this".
+_BOXED = ("kwa-summary", "kwa-how-to-read")
 _NUMBER = re.compile(r"^[-+£<>≤≥∞–\s]*[\d.,]+\s*%?$|^–$")
 
 
@@ -134,6 +136,11 @@ def blocks(html: str) -> list[tuple]:
     return parser.blocks
 
 
+def _boxed(css: str) -> str | None:
+    """The boxed kind (``_BOXED``) a paragraph's classes put it in, if any."""
+    return next((kind for kind in css.split() if kind in _BOXED), None)
+
+
 def _orient(doc, landscape: bool) -> float:
     """Start a new page in the orientation asked for; the width (cm) text may use on it."""
     section = doc.add_section(WD_SECTION.NEW_PAGE)
@@ -154,13 +161,7 @@ def _add_table(doc, rows: list[list[tuple[str, bool]]], width_cm: float) -> None
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    import kwanalytics.render.docpack as docpack
-
-    saved, docpack.CONTENT_WIDTH_CM = docpack.CONTENT_WIDTH_CM, width_cm  # _column_widths shares this width
-    try:
-        widths = [Cm(w) for w in _column_widths(headers or [""] * cols, body, 0.19 if cols > 6 else 0.21)]
-    finally:
-        docpack.CONTENT_WIDTH_CM = saved
+    widths = [Cm(w) for w in column_widths(headers or [""] * cols, body, 0.19 if cols > 6 else 0.21, width_cm)]
     for j, width in enumerate(widths):
         table.columns[j].width = width
     size = Pt(8) if cols > 6 else Pt(9)
@@ -170,15 +171,15 @@ def _add_table(doc, rows: list[list[tuple[str, bool]]], width_cm: float) -> None
         for j, text in enumerate(headers):
             cell = table.rows[0].cells[j]
             cell.width = widths[j]
-            _shade(cell, HEADER_SHADE)
+            shade(cell, HEADER_SHADE)
             run = cell.paragraphs[0].add_run(text)
             run.bold = True
             run.font.size = size
-        _repeat_header(table.rows[0])
+        repeat_header(table.rows[0])
         start = 1
     for i, values in enumerate(body, start=start):
         row = table.rows[i]
-        _no_split(row)
+        no_split(row)
         for j, text in enumerate(values):
             row.cells[j].width = widths[j]
             para = row.cells[j].paragraphs[0]
@@ -200,21 +201,21 @@ def build_document(html: str, title: str, charts: list[bytes | None] | None = No
     doc.core_properties.title = xml_safe(title)
     doc.core_properties.author = "kwanalytics"
     doc.core_properties.comments = ""
-    _page_number_footer(section, xml_safe(footer or f"{title}: confidential"))
+    page_number_footer(section, xml_safe(footer or f"{title}: confidential"))
     width = CONTENT_WIDTH_CM
-    box = None  # the shaded summary box that consecutive summary sentences go into
+    box, boxed = None, None  # the shaded box that consecutive paragraphs of one boxed kind go into
     for block in blocks(html):
         kind = block[0]
-        if not (kind == "para" and "kwa-summary" in block[2]):
-            box = None
+        if not (kind == "para" and _boxed(block[2]) == boxed):
+            box, boxed = None, None
         if kind == "heading":
             doc.add_heading(xml_safe(block[2]), level=0 if block[1] == 1 else block[1] - 1)
         elif kind == "para":
             text, css = xml_safe(block[1]), block[2]
-            if "kwa-summary" in css:
+            if _boxed(css):
                 if box is None:
-                    box = doc.add_table(rows=1, cols=1).rows[0].cells[0]
-                    _shade(box, SHADE)
+                    box, boxed = doc.add_table(rows=1, cols=1).rows[0].cells[0], _boxed(css)
+                    shade(box, SHADE)
                     box.paragraphs[0].add_run(text)
                 else:
                     box.add_paragraph(text)
