@@ -19,6 +19,7 @@ and the evidence tables name them (docs/design.md):
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 import re
 
@@ -175,5 +176,11 @@ def table_html(frame: pd.DataFrame | None, empty: str = "Nothing recorded.") -> 
         return f'<p class="kwa-empty">{escape(empty)}</p>'
     shown = display_frame(frame)
     css = "kwa-table-wrap kwa-wide" if is_wide(shown) else "kwa-table-wrap"
-    table = shown.to_html(index=False, escape=True, na_rep=MISSING, classes="kwa-table", border=0)
-    return f'<div class="{css}">{table}</div>'
+    # Written by hand rather than DataFrame.to_html: no line break, indent or style per cell, which at 3,000
+    # pupils was a tenth of the patterns report (docs/benchmarks.md).
+    # Cell text, never an attribute, so quotes need no escaping (an antecedent 'Told no' stays 9 characters).
+    head = "".join(f"<th>{html.escape(str(col), quote=False)}</th>" for col in shown.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v), quote=False)}</td>" for v in row) + "</tr>"
+                   for row in shown.itertuples(index=False, name=None))
+    return (f'<div class="{css}"><table class="kwa-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")

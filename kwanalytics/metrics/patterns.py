@@ -40,6 +40,21 @@ COLUMNS = ["student_id", "pattern", "evidence", "first_seen", "last_seen", "inci
            "q_value", "status"]
 #: The pattern kinds, in the order a pupil's rows are listed (the most urgent first).
 KINDS = ("escalation", "cluster", "trigger", "behaviour", "time", "place")
+#: The next step each kind of pattern suggests, "{what}" being the pattern's own dates, time, place, behaviour or
+#: antecedent (also named in its evidence); the patterns report states each once (evidence/patterns.py).
+NEXT_STEPS = {
+    "escalation": "Review the behaviour support plan and risk assessment now; meet home; consider a referral (EP, "
+                  "CAMHS) if it continues.",
+    "cluster": "Talk with the pupil and home about what was happening around {what}; review the support plan.",
+    "trigger": "Plan for {what} ahead of time (pre-warning, a visual timetable, a named adult) and record ABC notes "
+               "to check whether it helps.",
+    "behaviour": "Find out what {what} does for the pupil (ABC notes, a functional assessment) and plan a "
+                 "replacement behaviour with them.",
+    "time": "Look at what happens {what} (lesson, staffing, transitions) and plan support for that slot.",
+    "place": "Review supervision and the environment in {what}; agree a plan for the pupil there.",
+}
+#: What a pupil's programmes add to each of their next steps (entry and exit criteria of settings.yaml).
+PROGRAMME_NOTES = ("Meets entry criteria for ", "Already enrolled in ", "Meets exit criteria for ")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 # Pseudo-incidents spread by period length that smooth the school-wide base rate of each period.
 PRIOR_WEIGHT = 20
@@ -209,8 +224,7 @@ def clusters(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, set
                     f"{_mix(sub['category'])}. At the pupil's own rate ({n_i} incidents over {d_i} school days on "
                     f"roll, {n_i * k / d_i:.1f} in {k} school days), chance would put {len(sub)} or more into some "
                     f"{k} school days with probability p = {_p(p_i)} (scan statistic).", sub, p_i,
-                    next_step="Talk with the pupil and home about what was happening around "
-                              f"{_d(first)}-{_d(last)}; review the support plan.")
+                    next_step=NEXT_STEPS["cluster"].format(what=f"{_d(first)}-{_d(last)}"))
 
     return Test("cluster", p_values, describe, p_min)
 
@@ -328,7 +342,7 @@ def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
                     f"expected from their school time; first {_d(sub['occurred_at'].min())}, last "
                     f"{_d(sub['occurred_at'].max())} (binomial p = {_p(p_i)}, over the {cells} weekdays, periods "
                     f"and slots).", sub, p_i,
-                    f"Look at what happens {what} (lesson, staffing, transitions) and plan support for that slot.")
+                    NEXT_STEPS["time"].format(what=what))
 
     return Test("time", best["p_value"], describe, p_min.reindex(best.index))
 
@@ -364,7 +378,7 @@ def place(inc: pd.DataFrame, settings) -> Test:
         lambda r, sub: (f"{r['k']} of {r['n']} incidents ({r['k'] / r['n']:.0%}) happened in {r['value']} (other pupils: "
                         f"{r['share']:.0%}); first {_d(sub['occurred_at'].min())}, last "
                         f"{_d(sub['occurred_at'].max())}; {_mix(sub['category'])}"),
-        lambda r: f"Review supervision and the environment in {r['value']}; agree a plan for the pupil there.")
+        lambda r: NEXT_STEPS["place"].format(what=r["value"]))
 
 
 def behaviour(inc: pd.DataFrame, settings) -> Test:
@@ -373,8 +387,7 @@ def behaviour(inc: pd.DataFrame, settings) -> Test:
         "behaviour", "category", inc, inc, settings,
         lambda r, sub: (f"{r['k']} of {r['n']} incidents were {r['value'].lower()} (other pupils: {r['share']:.0%}); "
                         f"first {_d(sub['occurred_at'].min())}, last {_d(sub['occurred_at'].max())}"),
-        lambda r: f"Find out what {r['value'].lower()} does for the pupil (ABC notes, a functional assessment) and "
-                  f"plan a replacement behaviour with them.")
+        lambda r: NEXT_STEPS["behaviour"].format(what=r["value"].lower()))
 
 
 def antecedent_groups(settings) -> dict[str, list[str]]:
@@ -456,8 +469,7 @@ def triggers(inc: pd.DataFrame, settings) -> Test:
                     f"{r['share']:.0%} of theirs): {_mix(sub['category'])}. First {_d(sub['occurred_at'].min())}, "
                     f"last {_d(sub['occurred_at'].max())} (binomial p = {_p(p_i)}, over {int(cells_per_pupil[sid])} "
                     f"antecedents, groups and behaviours).", sub, p_i,
-                    f"Plan for {name} ahead of time (pre-warning, a visual timetable, a named adult) and record ABC "
-                    f"notes to check whether it helps.")
+                    NEXT_STEPS["trigger"].format(what=name))
 
     return Test("trigger", best["p_value"], describe, p_min)
 
@@ -560,8 +572,7 @@ def escalations(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
                              f"{len(new_physical)} physical incidents ({_mix(new_physical['category'])}) since "
                              f"{_d(first)}, none before ({SAFEGUARDING})")
     recent_rows = _by_pupil(recent)
-    step = ("Review the behaviour support plan and risk assessment now; meet home; consider a referral (EP, CAMHS) "
-            "if it continues.")
+    step = NEXT_STEPS["escalation"]
 
     def describe(sid, p_i) -> dict:
         why = list(why_trend.get(sid, [])) if np.isfinite(p_i) else []
@@ -634,8 +645,7 @@ def watchlist(incidents: pd.DataFrame, students: pd.DataFrame | None, sessions: 
         exits = status[status["meets_exit"]].groupby("student_id")["programme"].agg(lambda s: ", ".join(s))
         enrolled = status[status["enrolled"]].groupby("student_id")["programme"].agg(lambda s: ", ".join(s))
         extra = pd.Series("", index=out.index)
-        for series, words in ((entry, "Meets entry criteria for "), (enrolled, "Already enrolled in "),
-                              (exits, "Meets exit criteria for ")):
+        for series, words in zip((entry, enrolled, exits), PROGRAMME_NOTES):
             hit = out["student_id"].map(series)
             extra = extra.where(hit.isna(), extra + " " + words + hit.astype("string").fillna("") + ".")
         out["next_step"] = (out["next_step"] + extra).str.strip()
