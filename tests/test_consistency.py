@@ -136,3 +136,26 @@ def test_a_pack_quotes_the_same_programme_figures_as_the_cohort_report(demo, coh
             assert same["rate_ratio"].iloc[0] in set(ratio) or pd.isna(same["rate_ratio"].iloc[0]), sid
             checked += 1
     assert checked >= 10
+
+
+def test_patterns_report_says_each_next_step_once_and_loses_no_part_of_it(patterns):
+    """The watchlist's rows in the report keep only what the legend of next steps and the evidence do not say."""
+    from kwanalytics.evidence.patterns import dates_said_once, next_steps_legend, programme_notes
+    from kwanalytics.metrics.patterns import NEXT_STEPS
+
+    watch = patterns.loc[patterns["pattern"] != "escalation"]
+    assert len(watch) > 20 and watch["pattern"].nunique() >= 4
+    legend = next_steps_legend(watch)
+    assert sorted(legend["pattern"]) == sorted(watch["pattern"].unique())
+    assert not legend["next_step"].str.contains("{", regex=False).any()
+    shown = dates_said_once(programme_notes(watch))
+    assert len(shown) == len(watch) and "next_step" not in shown and "first_seen" not in shown
+    assert shown["programmes"].ne("").any() and shown["programmes"].eq("").any()
+    for (_, row), note in zip(watch.iterrows(), shown["programmes"]):
+        head, _, what_tail = NEXT_STEPS[row["pattern"]].partition("{what}")
+        step = row["next_step"]
+        assert step.startswith(head) and step.endswith(note)
+        assert step[: len(step) - len(note)].rstrip().endswith(what_tail)
+        # the dates left out of the table are in the evidence
+        for day in (row["first_seen"], row["last_seen"]):
+            assert f"{pd.Timestamp(day):%d/%m/%Y}" in row["evidence"], (row["evidence"], day)
