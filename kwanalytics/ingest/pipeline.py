@@ -495,10 +495,45 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
         raise WorkspaceError(f"There are no exports to read: {raw_dir(workspace)} holds no file. "
                              "Put your school's exports there (or run `kwa demo` for a synthetic school) and run "
                              "the command again.")
-    results: list[FileResult] = []
-    batches: dict[str, list[Batch]] = {t: [] for t in TABLES}
-    exports: list[tuple[RawExport, Recognition, FileResult]] = []
     root = raw_dir(workspace)
+    results, exports = _read_exports(files, lock_notes, root, mappings)
+
+    stored = {t: (empty_frame(t) if rebuild else _read_stored(workspace, t)) for t in TABLES}
+    accepted: dict[str, pd.DataFrame] = {}
+    rejected: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
+    vocab_notes: list[VocabularyNote] = []
+    done, warnings = _settle_tables(exports, settings, stored, workspace, write)
+    stored_rows = {}
+    for table in TABLES:  # results in TABLES order, whatever order the threads finished in
+        if done.get(table) is not None:
+            accepted[table], rejected[table], notes, n = done[table]
+            vocab_notes.extend(notes)
+            if n is not None:
+                stored_rows[table] = n
+
+    code = 2 if any(r.error for r in results) else (1 if any(r.rejected for r in results) else 0)
+    result = IngestResult(code, results, vocabulary=vocab_notes, warnings=warnings,
+                          rejected={t: pd.concat(v, ignore_index=True) for t, v in rejected.items() if v})
+    if write:
+        result.tables.update(stored_rows)
+        _store(workspace, accepted, result, rebuild)
+        _write_summary(workspace, result)
+        audit.record(workspace, "ingest", files=[{**r.summary(), "sha256": r.sha256 or _sha(root / r.path)}
+                                                 for r in results],
+                     exit_code=code, rebuild=rebuild)
+    from kwanalytics.ingest.validation_report import write_validation_report
+
+    write_validation_report(workspace, result)
+    if console is not None:
+        _print(console, result, workspace, write)
+    return result
+
+
+def _read_exports(files: list[Path], lock_notes: dict[Path, str], root: Path, mappings) -> tuple[list, list]:
+    """Every file read, two at a time, and each part recognised: the per-file results (read, refused or left
+    alone) and the parts whose rows are to be parsed, with their recognition."""
+    results: list[FileResult] = []
+    exports: list[tuple[RawExport, Recognition, FileResult]] = []
 
     known_headers: dict[tuple, bool] = {}
     spellings = {h for m in mappings for h in m.headers}
@@ -548,49 +583,60 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
             if path in lock_notes:
                 result.warnings.append(lock_notes.pop(path))
             rec = recognise(export.header, mappings)
-            if rec.mapping is None and _says_no_records(export):
-                # "No records found" under a title and no header: an empty export, read, with nothing in it
-                result.rows_read = export.rows_read
-                for f in export.furniture:
-                    result.skip(f.reason, 1)
-                result.skip(NO_RECORDS_ROW, len(export.cells))
-                result.warnings.append(f"{path.name}: the export says it found no records; nothing to store")
-                continue
-            if rec.mapping is None:
-                shown = ", ".join(f"'{h}'" for h in export.header[:12] if h) or "(nothing)"
-                closest = (f" It looks most like a {rec.closest.table} export ({rec.closest.profile} profile) but has "
-                           "no " + ", ".join(rec.missing) + " column." if rec.closest is not None and rec.missing
-                           else "")
-                where = f"{path.name}, sheet '{export.sheet}'" if export.sheet else path.name
-                result.error = (f"{where}: the header row ({shown}) does not match any known export.{closest} "
-                                "Rename the header cells to the names in schemas/profiles/generic.yaml, or add the "
-                                "spellings to a profile there.")
-                result.warnings.extend(export.notes)
-                continue
-            twice = _duplicate_headers(export.header, rec.mapping)
-            if twice:
-                where = f"{path.name}, sheet '{export.sheet}'" if export.sheet else path.name
-                result.error = (f"{where}: the header row (row {export.header_row}) has " + "; ".join(twice)
-                                + ". Which one holds the values cannot be known: rename or remove one of them in "
-                                "the export and run ingest again.")
-                result.warnings.extend(export.notes)
-                continue
-            result.table, result.profile = rec.mapping.table, rec.mapping.profile
-            result.header_row = export.header_row
-            result.exported_at, result.exported_from = exported_at(export, path)
-            if export.sheet is not None:  # a template's example row, known from the workbook, not from its values
-                export.set_aside(marks.examples.get(export.sheet, ()), EXAMPLE_REASON)
-            result.rows_read = export.rows_read
-            for f in export.furniture:
-                result.skip(f.reason, 1)
-            exports.append((export, rec, result))
+            if _account_part(path, export, rec, result, marks):
+                exports.append((export, rec, result))
     for path, note in lock_notes.items():  # files left alone (and lock files whose workbook is not there)
         results.append(FileResult(str(path.relative_to(root)), warnings=[note], left_alone=True))
 
-    stored = {t: (empty_frame(t) if rebuild else _read_stored(workspace, t)) for t in TABLES}
-    accepted: dict[str, pd.DataFrame] = {}
-    rejected: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
-    vocab_notes: list[VocabularyNote] = []
+    return results, exports
+
+
+def _account_part(path: Path, export: RawExport, rec: Recognition, result: FileResult, marks: Marks) -> bool:
+    """Account for one part of a file (a sheet, or the whole text file): an empty export read as such, an
+    unknown or doubled header refused with what to do, else its rows and furniture counted. True when its rows
+    are to be parsed."""
+    if rec.mapping is None and _says_no_records(export):
+        # "No records found" under a title and no header: an empty export, read, with nothing in it
+        result.rows_read = export.rows_read
+        for f in export.furniture:
+            result.skip(f.reason, 1)
+        result.skip(NO_RECORDS_ROW, len(export.cells))
+        result.warnings.append(f"{path.name}: the export says it found no records; nothing to store")
+        return False
+    if rec.mapping is None:
+        shown = ", ".join(f"'{h}'" for h in export.header[:12] if h) or "(nothing)"
+        closest = (f" It looks most like a {rec.closest.table} export ({rec.closest.profile} profile) but has "
+                   "no " + ", ".join(rec.missing) + " column." if rec.closest is not None and rec.missing
+                   else "")
+        where = f"{path.name}, sheet '{export.sheet}'" if export.sheet else path.name
+        result.error = (f"{where}: the header row ({shown}) does not match any known export.{closest} "
+                        "Rename the header cells to the names in schemas/profiles/generic.yaml, or add the "
+                        "spellings to a profile there.")
+        result.warnings.extend(export.notes)
+        return False
+    twice = _duplicate_headers(export.header, rec.mapping)
+    if twice:
+        where = f"{path.name}, sheet '{export.sheet}'" if export.sheet else path.name
+        result.error = (f"{where}: the header row (row {export.header_row}) has " + "; ".join(twice)
+                        + ". Which one holds the values cannot be known: rename or remove one of them in "
+                        "the export and run ingest again.")
+        result.warnings.extend(export.notes)
+        return False
+    result.table, result.profile = rec.mapping.table, rec.mapping.profile
+    result.header_row = export.header_row
+    result.exported_at, result.exported_from = exported_at(export, path)
+    if export.sheet is not None:  # a template's example row, known from the workbook, not from its values
+        export.set_aside(marks.examples.get(export.sheet, ()), EXAMPLE_REASON)
+    result.rows_read = export.rows_read
+    for f in export.furniture:
+        result.skip(f.reason, 1)
+    return True
+
+
+def _settle_tables(exports: list, settings, stored: dict, workspace: Path, write: bool) -> tuple[dict, list]:
+    """Parse, settle and (``write``) store every table, the tables each one's rules look up settled first:
+    {table: (accepted, rejected, vocabulary notes, rows stored) or None}, and the session warnings."""
+    batches: dict[str, list[Batch]] = {t: [] for t in TABLES}
 
     def table_done(table, known: dict):
         """Parse, settle and (``write``) store one table; ``known``: the tables its rules look up, settled."""
@@ -628,30 +674,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
         warned = pool.submit(warnings_job)
         done.update({t: f.result() for t, f in futures.items()})
         warnings = warned.result()
-    stored_rows = {}
-    for table in TABLES:  # results in TABLES order, whatever order the threads finished in
-        if done.get(table) is not None:
-            accepted[table], rejected[table], notes, n = done[table]
-            vocab_notes.extend(notes)
-            if n is not None:
-                stored_rows[table] = n
-
-    code = 2 if any(r.error for r in results) else (1 if any(r.rejected for r in results) else 0)
-    result = IngestResult(code, results, vocabulary=vocab_notes, warnings=warnings,
-                          rejected={t: pd.concat(v, ignore_index=True) for t, v in rejected.items() if v})
-    if write:
-        result.tables.update(stored_rows)
-        _store(workspace, accepted, result, rebuild)
-        _write_summary(workspace, result)
-        audit.record(workspace, "ingest", files=[{**r.summary(), "sha256": r.sha256 or _sha(root / r.path)}
-                                                 for r in results],
-                     exit_code=code, rebuild=rebuild)
-    from kwanalytics.ingest.validation_report import write_validation_report
-
-    write_validation_report(workspace, result)
-    if console is not None:
-        _print(console, result, workspace, write)
-    return result
+    return done, warnings
 
 
 def _read_cost(path: Path) -> int:
