@@ -243,16 +243,21 @@ def test_docx_how_to_read_this_is_a_shaded_box_as_the_summary_is(word_packs):
     assert 'class="kwa-how-to-read"' in html_path.read_text(encoding="utf-8")  # the page marks it a box too
 
 
+def _opened(word_packs):
+    """Each pupil's Word pack, opened, with the text of the HTML page it was made from."""
+    for sid in ("S001", "S005"):
+        html_path, path = word_packs[sid]
+        yield sid, html_path.read_text(encoding="utf-8"), Document(str(path))
+
+
 @pytest.mark.browser
 @pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
 @pytest.mark.xdist_group("docx")
 def test_docx_tables_are_the_html_tables_cell_for_cell(word_packs):
-    for sid in ("S001", "S005"):
-        html_path, path = word_packs[sid]
-        doc = Document(str(path))
+    for sid, page, doc in _opened(word_packs):
         boxes = {id(t._tbl) for t in _boxes(doc)}
         word = [word_cells(t) for t in doc.tables if id(t._tbl) not in boxes]
-        page_tables = _page_tables(html_path.read_text(encoding="utf-8"))
+        page_tables = _page_tables(page)
         assert page_tables and word == page_tables, sid  # every table, in order, nothing added or lost
     # hand-worked: S001 had 16 sessions at £25.00 in the period, against its £1,500 pupil budget
     tables = [word_cells(t) for t in Document(str(word_packs["S001"][1])).tables]
@@ -265,10 +270,8 @@ def test_docx_tables_are_the_html_tables_cell_for_cell(word_packs):
 @pytest.mark.slow  # shares one rendered batch (a warm kernel, two pupils): about 20 s
 @pytest.mark.xdist_group("docx")
 def test_docx_has_one_picture_per_chart_of_the_page(word_packs):
-    for sid in ("S001", "S005"):
-        html_path, path = word_packs[sid]
-        doc = Document(str(path))
-        charts_on_page = html_path.read_text(encoding="utf-8").count('class="plotly-graph-div"')
+    for sid, page, doc in _opened(word_packs):
+        charts_on_page = page.count('class="plotly-graph-div"')
         assert len(doc.inline_shapes) == charts_on_page, sid
         for n, shape in enumerate(doc.inline_shapes, start=1):
             blob = doc.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].blob

@@ -91,6 +91,15 @@ EXPECTED = {  # file -> (table, profile, rows_read, accepted, rejected, duplicat
 }
 
 
+def _write_raw(ws: Path, files: dict[str, str]) -> Path:
+    """The workspace's data/raw holding ``files`` (name: text)."""
+    raw = ws / "data/raw"
+    raw.mkdir(parents=True)
+    for name, text in files.items():
+        (raw / name).write_text(text)
+    return raw
+
+
 def _ingest(ws, **kw):
     return run_ingest(ws, console=Console(file=io.StringIO(), width=200), **kw)
 
@@ -422,12 +431,10 @@ def test_admission_and_leaving_dates_are_read_and_a_pupil_cannot_leave_before_jo
 
 
 def test_planned_hours_per_week_is_read_from_a_generic_export_and_a_blank_is_not_stated(tmp_path):
-    raw = tmp_path / "data/raw"
-    raw.mkdir(parents=True)
-    (raw / "students.csv").write_text("student_id,display_name\nS001,Tom Hill\n")
-    (raw / "interventions.csv").write_text(
-        "enrolment_id,student_id,programme,started_on,Hours per week\n"
-        "E1,S001,ELSA,2025-09-15,1.5\nE2,S001,Forest School,2025-09-15,\nE3,S001,ELSA,2025-11-03,-1\n")
+    _write_raw(tmp_path, {
+        "students.csv": "student_id,display_name\nS001,Tom Hill\n",
+        "interventions.csv": "enrolment_id,student_id,programme,started_on,Hours per week\n"
+                             "E1,S001,ELSA,2025-09-15,1.5\nE2,S001,Forest School,2025-09-15,\nE3,S001,ELSA,2025-11-03,-1\n"})
     result = _ingest(tmp_path)
     enrol = pd.read_parquet(tmp_path / "data/processed/interventions.parquet").set_index("enrolment_id")
     assert enrol.loc["E1", "planned_hours_per_week"] == 1.5

@@ -38,6 +38,14 @@ def students_workspace(ws: Path) -> Path:
     return ws
 
 
+def session_log(tmp_path: Path, name: str = "log.xlsx") -> tuple[Path, Path]:
+    """A three-pupil workspace and an unfilled session-log template in its data/raw: (workspace, workbook)."""
+    ws = students_workspace(tmp_path / "ws")
+    out = ws / "data" / "raw" / name
+    write_template("sessions", out, ws, today=date(2026, 2, 2))
+    return ws, out
+
+
 def dropdowns(path: Path) -> dict[int, list]:
     """Column number (1-based) on the first sheet -> the values of its dropdown list, read from the Lists sheet."""
     wb = load_workbook(path)
@@ -192,9 +200,7 @@ def test_a_workspace_vocabulary_changes_the_dropdown(tmp_path):
 # ------------------------------------------------------------------------------------------------ ingest
 
 def test_filled_session_workbook_ingests_with_zero_rejections_and_more_rows_later_merge(tmp_path):
-    ws = students_workspace(tmp_path / "ws")
-    out = ws / "data" / "raw" / "key_work_session_log.xlsx"
-    write_template("sessions", out, ws, today=date(2026, 2, 2))
+    ws, out = session_log(tmp_path, "key_work_session_log.xlsx")
     fill(out, 37)
     first = run_ingest(ws)
     summary = json.loads((ws / "data" / "processed" / "ingest_summary.json").read_text())
@@ -217,9 +223,7 @@ def test_filled_session_workbook_ingests_with_zero_rejections_and_more_rows_late
 
 
 def test_a_row_copied_from_the_example_is_a_real_entry(tmp_path):
-    ws = students_workspace(tmp_path / "ws")
-    out = ws / "data" / "raw" / "log.xlsx"
-    write_template("sessions", out, ws, today=date(2026, 2, 2))
+    ws, out = session_log(tmp_path)
     wb = load_workbook(out)
     sheet = wb.worksheets[0]
     for c in range(1, sheet.max_column + 1):
@@ -259,9 +263,7 @@ def test_every_kind_filled_from_its_dropdowns_ingests_with_zero_rejections(tmp_p
 def test_without_the_mark_row_2_is_an_entry(tmp_path):
     # The example is known by the workbook's hidden name, not by its values: the same workbook without the
     # name stores row 2 like any other row.
-    ws = students_workspace(tmp_path / "ws")
-    out = ws / "data" / "raw" / "log.xlsx"
-    write_template("sessions", out, ws, today=date(2026, 2, 2))
+    ws, out = session_log(tmp_path)
     wb = load_workbook(out)
     del wb.worksheets[0].defined_names[EXAMPLE_NAME]
     wb.save(out)
@@ -273,9 +275,7 @@ def test_without_the_mark_row_2_is_an_entry(tmp_path):
 def test_several_sheets_of_one_kind_are_read_as_one_table_each_sheet_counted(tmp_path):
     # A key worker keeps one sheet a week: Excel copies a sheet's own names with the sheet, so each copy's
     # example row carries the mark (done here by hand, as openpyxl's copy does not copy names).
-    ws = students_workspace(tmp_path / "ws")
-    path = ws / "data" / "raw" / "log.xlsx"
-    write_template("sessions", path, ws, today=date(2026, 2, 2))
+    ws, path = session_log(tmp_path)
     fill(path, 4)
     wb = load_workbook(path)
     copy = wb.copy_worksheet(wb.worksheets[0])

@@ -108,19 +108,39 @@ class Decision:
     said: str | None = None  # what the summary says about it, when it is not the usual
 
 
+def _first_of_each(columns: list[pd.Series], sort, strip: bool = False) -> tuple:
+    """The first value, over the columns' distinct values, of each of the two kinds ``sort(values)`` picks out
+    (None where a kind has none): a habit is decided by values that can be read only one way."""
+    first = [None, None]
+    for col in columns:
+        text = col.dropna().astype("str")
+        values = pd.Series(pd.unique(text.str.strip() if strip else text), dtype=object)
+        if values.empty:
+            continue
+        for i, found in enumerate(sort(values)):
+            if first[i] is None and not found.empty:
+                first[i] = found.iloc[0]
+    return tuple(first)
+
+
+def _comma_or_point(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    return values[values.str.match(_COMMA_ONLY.pattern)], values[values.str.match(_POINT_ONLY.pattern)]
+
+
+def _day_or_month_first(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    # Arrow's regex over the distinct values (a year of incidents has ~100,000 distinct date-times)
+    found = pc.extract_regex(pa.array(values.tolist(), type=pa.string()),
+                             r"^\s*(?:[A-Za-z]+\.?,?\s+)?(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]\d{2,4}")
+    first = pd.to_numeric(pd.Series(pc.struct_field(found, [0]).to_pandas()), errors="coerce")
+    second = pd.to_numeric(pd.Series(pc.struct_field(found, [1]).to_pandas()), errors="coerce")
+    return values[(first > 12) & (second <= 12)], values[(second > 12) & (first <= 12)]
+
+
 def decide_decimal(columns: list[pd.Series], stated: str | None = None) -> Decision:
     """The file's decimal separator from the text of its number columns (see the module docstring)."""
     if stated in (".", ","):
         return Decision(stated, None if stated == "." else "numbers read with a decimal comma (the profile says so)")
-    comma = point = None
-    for col in columns:
-        values = pd.Series(pd.unique(col.dropna().astype("str").str.strip()), dtype=object)
-        if values.empty:
-            continue
-        c = values[values.str.match(_COMMA_ONLY.pattern)]
-        p = values[values.str.match(_POINT_ONLY.pattern)]
-        comma = comma if comma is not None or c.empty else c.iloc[0]
-        point = point if point is not None or p.empty else p.iloc[0]
+    comma, point = _first_of_each(columns, _comma_or_point, strip=True)
     if comma is not None and point is None:
         return Decision(",", f"numbers read with a decimal comma: '{comma}' only makes sense so "
                              "(the file's numbers are written the European way)")
@@ -131,20 +151,7 @@ def decide_date_order(columns: list[pd.Series], stated: str | None = None) -> De
     """The file's date order from every date of it (see the module docstring)."""
     if stated in ("day_first", "month_first"):
         return Decision(stated, None if stated == "day_first" else "dates read month first (the profile says so)")
-    day_only = month_only = None
-    for col in columns:
-        values = pd.Series(pd.unique(col.dropna().astype("str")), dtype=object)
-        if values.empty:
-            continue
-        # Arrow's regex over the distinct values (a year of incidents has ~100,000 distinct date-times)
-        found = pc.extract_regex(pa.array(values.tolist(), type=pa.string()),
-                                 r"^\s*(?:[A-Za-z]+\.?,?\s+)?(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]\d{2,4}")
-        first = pd.to_numeric(pd.Series(pc.struct_field(found, [0]).to_pandas()), errors="coerce")
-        second = pd.to_numeric(pd.Series(pc.struct_field(found, [1]).to_pandas()), errors="coerce")
-        d = values[(first > 12) & (second <= 12)]
-        m = values[(second > 12) & (first <= 12)]
-        day_only = day_only if day_only is not None or d.empty else d.iloc[0]
-        month_only = month_only if month_only is not None or m.empty else m.iloc[0]
+    day_only, month_only = _first_of_each(columns, _day_or_month_first)
     if month_only is not None and day_only is None:
         return Decision("month_first", f"dates read month first (US order): '{month_only}' only makes sense so, "
                                        "and no date of the file only makes sense day first")

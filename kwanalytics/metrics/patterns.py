@@ -69,6 +69,11 @@ def _p(p: float) -> str:
     return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
 
 
+def _span(sub: pd.DataFrame, first: str = "first") -> str:
+    """When the incidents behind a pattern began and ended, as every pattern's evidence says it."""
+    return f"{first} {_d(sub['occurred_at'].min())}, last {_d(sub['occurred_at'].max())}"
+
+
 # The incident columns any pattern looks at: each pupil's rows are picked out thousands of times at a trust's
 # size, so the narrative, actions and flags are left behind rather than copied along each time.
 USED = ["incident_id", "student_id", "occurred_at", "period", "lesson", "location", "category", "severity",
@@ -122,6 +127,13 @@ def _by_pupil(frame: pd.DataFrame):
     where = frame.groupby("student_id", sort=False).indices
     empty = np.array([], dtype=np.int64)
     return lambda sid: frame.iloc[where.get(sid, empty)]
+
+
+def _each_flagged(frame: pd.DataFrame, best: pd.DataFrame, row):
+    """A Test's ``describe(sid, p_i)``: ``row(sid, r, pupil, p_i)`` with the pupil's best cell ``r`` (a row of
+    ``best``) and their own rows of ``frame``."""
+    pupil_rows, records = _by_pupil(frame), best.to_dict("index")
+    return lambda sid, p_i: row(sid, records[sid], pupil_rows(sid), p_i)
 
 
 def _crosstab(index: pd.Series, columns: pd.Series) -> pd.DataFrame:
@@ -210,11 +222,8 @@ def clusters(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, set
     p = np.where(s >= n_min, scan_p_value(s, n, days, k), 1.0)
     p_values = pd.Series(p, index=eligible)
     p_min = pd.Series(scan_p_value(n, n, days, k), index=eligible)  # every incident in one run
-    pupil_rows, records = _by_pupil(inc), best.to_dict("index")
 
-    def describe(sid, p_i) -> dict:
-        r = records[sid]
-        pupil = pupil_rows(sid)
+    def describe(sid, r, pupil, p_i) -> dict:
         sub = pupil[(pupil["pos"] >= r["pos"]) & (pupil["pos"] < r["pos"] + k)]
         first, last = sub["occurred_at"].min(), sub["occurred_at"].max()
         run = int(sub["pos"].max() - sub["pos"].min()) + 1
@@ -226,7 +235,7 @@ def clusters(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, set
                     f"{k} school days with probability p = {_p(p_i)} (scan statistic).", sub, p_i,
                     next_step=NEXT_STEPS["cluster"].format(what=f"{_d(first)}-{_d(last)}"))
 
-    return Test("cluster", p_values, describe, p_min)
+    return Test("cluster", p_values, _each_flagged(inc, best, describe), p_min)
 
 
 # ------------------------------------------------------------------------------ time, place, behaviour, trigger
@@ -324,11 +333,8 @@ def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
     found = pd.concat(found).reset_index()
     p_min = found.groupby("student_id")["p_min"].min()
     best = found.sort_values(["p_cell"], kind="stable").drop_duplicates("student_id").set_index("student_id")
-    pupil_rows, records = _by_pupil(inc), best.to_dict("index")
 
-    def describe(sid, p_i) -> dict:
-        r = records[sid]
-        pupil = pupil_rows(sid)
+    def describe(sid, r, pupil, p_i) -> dict:
         if r["label"] == "weekday":
             sub, what = pupil[pupil["weekday"] == r["value"]], f"on {r['value']}s"
         elif r["label"] == "period":
@@ -337,14 +343,12 @@ def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
             sub = pupil[(pupil["weekday"] + " " + pupil["period"]) == r["value"]]
             w, p = r["value"].split(" ", 1)
             what = f"on {w}s in {p}"
-        return _row(sid, "time",
-                    f"{r['k']} of {r['n']} incidents ({r['k'] / r['n']:.0%}) were {what}, against {r['share']:.0%} "
-                    f"expected from their school time; first {_d(sub['occurred_at'].min())}, last "
-                    f"{_d(sub['occurred_at'].max())} (binomial p = {_p(p_i)}, over the {cells} weekdays, periods "
-                    f"and slots).", sub, p_i,
-                    NEXT_STEPS["time"].format(what=what))
+        said = (f"{r['k']} of {r['n']} incidents ({r['k'] / r['n']:.0%}) were {what}, against {r['share']:.0%} "
+                f"expected from their school time; {_span(sub)} (binomial p = {_p(p_i)}, over the {cells} weekdays, "
+                f"periods and slots).")
+        return _row(sid, "time", said, sub, p_i, NEXT_STEPS["time"].format(what=what))
 
-    return Test("time", best["p_value"], describe, p_min.reindex(best.index))
+    return Test("time", best["p_value"], _each_flagged(inc, best, describe), p_min.reindex(best.index))
 
 
 def _against_school_mix(kind: str, column: str, inc: pd.DataFrame, school: pd.DataFrame, settings, text, step) -> Test:
@@ -357,17 +361,13 @@ def _against_school_mix(kind: str, column: str, inc: pd.DataFrame, school: pd.Da
     counts = everyone.loc[totals.index]
     mix = _others_mix(everyone).loc[totals.index]
     best = _best_cells(counts, mix, totals, min_count, everyone.shape[1])
-    pupil_rows, records = _by_pupil(inc), best.to_dict("index")
 
-    def describe(sid, p_i) -> dict:
-        r = records[sid]
-        pupil = pupil_rows(sid)
+    def describe(sid, r, pupil, p_i) -> dict:
         sub = pupil[pupil[column] == r["value"]]
         return _row(sid, kind, text(r, sub) + f" (binomial p = {_p(p_i)}, over the school's {everyone.shape[1]} "
                     f"{column.replace('category', 'behaviour')}s).", sub, p_i, step(r))
 
-
-    return Test(kind, best["p_value"], describe, best["p_min"])
+    return Test(kind, best["p_value"], _each_flagged(inc, best, describe), best["p_min"])
 
 
 def place(inc: pd.DataFrame, settings) -> Test:
@@ -376,8 +376,7 @@ def place(inc: pd.DataFrame, settings) -> Test:
     return _against_school_mix(
         "place", "location", inc, inc, settings,
         lambda r, sub: (f"{r['k']} of {r['n']} incidents ({r['k'] / r['n']:.0%}) happened in {r['value']} (other pupils: "
-                        f"{r['share']:.0%}); first {_d(sub['occurred_at'].min())}, last "
-                        f"{_d(sub['occurred_at'].max())}; {_mix(sub['category'])}"),
+                        f"{r['share']:.0%}); {_span(sub)}; {_mix(sub['category'])}"),
         lambda r: NEXT_STEPS["place"].format(what=r["value"]))
 
 
@@ -386,7 +385,7 @@ def behaviour(inc: pd.DataFrame, settings) -> Test:
     return _against_school_mix(
         "behaviour", "category", inc, inc, settings,
         lambda r, sub: (f"{r['k']} of {r['n']} incidents were {r['value'].lower()} (other pupils: {r['share']:.0%}); "
-                        f"first {_d(sub['occurred_at'].min())}, last {_d(sub['occurred_at'].max())}"),
+                        f"{_span(sub)}"),
         lambda r: NEXT_STEPS["behaviour"].format(what=r["value"].lower()))
 
 
@@ -447,11 +446,8 @@ def triggers(inc: pd.DataFrame, settings) -> Test:
     # the smallest p the pupil's incidents could give: every one after the rarest unit
     rarest = shares.min(axis=1).reindex(best.index).to_numpy()
     p_min = pd.Series(np.minimum(1.0, rarest ** totals.reindex(best.index).to_numpy() * cells), best.index)
-    pupil_rows, records = _by_pupil(abc), best.to_dict("index")
 
-    def describe(sid, p_i) -> dict:
-        r = records[sid]
-        pupil = pupil_rows(sid)
+    def describe(sid, r, pupil, p_i) -> dict:
         sub = pupil[pupil["_folded"].isin(units[r["unit"]])]
         if isinstance(r["behaviour"], str):
             sub = sub[sub["category"] == r["behaviour"]]
@@ -464,14 +460,12 @@ def triggers(inc: pd.DataFrame, settings) -> Test:
                     + " and ".join(f"'{a}' x{n}" if n > 1 else f"'{a}'" for a, n in seen) + ")")
         else:
             name = f"'{r['unit']}'"
-        return _row(sid, "trigger",
-                    f"{name} came before {r['k']} of the pupil's {r['n']} {which} ({r['k'] / r['n']:.0%}; other pupils: "
-                    f"{r['share']:.0%} of theirs): {_mix(sub['category'])}. First {_d(sub['occurred_at'].min())}, "
-                    f"last {_d(sub['occurred_at'].max())} (binomial p = {_p(p_i)}, over {int(cells_per_pupil[sid])} "
-                    f"antecedents, groups and behaviours).", sub, p_i,
-                    NEXT_STEPS["trigger"].format(what=name))
+        said = (f"{name} came before {r['k']} of the pupil's {r['n']} {which} ({r['k'] / r['n']:.0%}; other pupils: "
+                f"{r['share']:.0%} of theirs): {_mix(sub['category'])}. {_span(sub, 'First')} (binomial p = "
+                f"{_p(p_i)}, over {int(cells_per_pupil[sid])} antecedents, groups and behaviours).")
+        return _row(sid, "trigger", said, sub, p_i, NEXT_STEPS["trigger"].format(what=name))
 
-    return Test("trigger", best["p_value"], describe, p_min)
+    return Test("trigger", best["p_value"], _each_flagged(abc, best, describe), p_min)
 
 
 # ---------------------------------------------------------------------------------------------- escalation
