@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,6 +75,16 @@ class Period(Strict):
 
 class SchoolDay(Strict):
     periods: list[Period]
+    timezone: str
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"'{zone}' is not a time zone name such as Europe/London") from exc
+        return zone
 
 
 class Impact(Strict):

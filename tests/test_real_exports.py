@@ -350,8 +350,31 @@ def test_everyday_times(typed, expected):
 def test_everyday_dates_and_iso_with_t_and_z(typed, expected):
     from kwanalytics.ingest.parsing import parse_column
 
-    p = parse_column(pd.Series([typed, "2025-10-06 10:05"]), "datetime")
+    p = parse_column(pd.Series([typed, "2025-10-06 10:05"]), "datetime", timezone="Europe/London")
     assert p.values.iloc[0] == pd.Timestamp(expected) and not p.bad.any()
+
+
+def test_iso_times_in_utc_are_stored_on_the_school_clock_settings_name(tmp_path):
+    # the same export read by a school on London's clock and by one whose settings say UTC
+    ws = _workspace(tmp_path)
+    (ws / "data/raw/incidents.csv").write_text(
+        "incident_id,student_id,occurred_at,category,severity\n"
+        "I1,S001,2025-07-02T09:30:00Z,Defiance,2\nI2,S001,2025-12-02T09:30:00+00:00,Defiance,2\n")
+    assert _ingest(ws)[0].exit_code == 0
+    london = _stored(ws).set_index("incident_id")["occurred_at"]
+    assert london.to_dict() == {"I1": pd.Timestamp("2025-07-02 10:30"), "I2": pd.Timestamp("2025-12-02 09:30")}
+    (ws / "schemas").mkdir(exist_ok=True)
+    (ws / "schemas/settings.yaml").write_text("school_day:\n  timezone: UTC\n")
+    assert _ingest(ws)[0].exit_code == 0
+    utc = _stored(ws).set_index("incident_id")["occurred_at"]
+    assert utc["I1"] == pd.Timestamp("2025-07-02 09:30")
+
+
+def test_an_iso_time_with_a_zone_is_not_guessed_without_the_school_clock():
+    from kwanalytics.ingest.parsing import parse_column
+
+    p = parse_column(pd.Series(["2025-07-02T09:30:00Z"]), "datetime")
+    assert p.bad.all()
 
 
 def test_a_merged_incident_datetime_header_over_date_and_time_keeps_the_time(tmp_path):

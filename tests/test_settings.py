@@ -127,6 +127,14 @@ def test_period_ending_before_it_starts_is_refused(tmp_path):
         load_settings(tmp_path)
 
 
+def test_a_timezone_that_is_not_one_is_refused_naming_the_key(tmp_path):
+    _own(tmp_path, "settings.yaml", "school_day:\n  timezone: London\n")
+    with pytest.raises(WorkspaceError) as caught:
+        load_settings(tmp_path)
+    message = str(caught.value)
+    assert "settings.yaml: 'school_day.timezone'" in message and "'London' is not a time zone" in message
+
+
 def test_workspace_vocabularies_add_to_the_shipped_lists(tmp_path):
     _own(tmp_path, "vocabularies.yaml", "locations:\n  values:\n    Garden: [Allotment]\n"
          "    Classroom: [Form room]\n")

@@ -10,7 +10,8 @@ Two decisions are made once per file, from every value of it, never cell by cell
 
 Then ``everyday_time`` and ``everyday_datetime`` read what the usual formats left, one distinct value at a time:
 "9.30am", "2.15pm", "9:30 AM", "09.30"; "2 Dec 2025", "Wed 02/12/2026", "Wednesday 2 December 2025 14:30";
-ISO 8601 with "T" and "Z" or an offset (turned into the school's clock, UK time).
+ISO 8601 with "T" and "Z" or an offset (turned into the school's clock: ``school_day.timezone`` in
+settings.yaml).
 """
 
 from __future__ import annotations
@@ -21,10 +22,6 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
-# The school's clock: an ISO time written in UTC ("Z") or with an offset is stored as the time on the school's
-# wall, which is what every rate, period and chart means.
-SCHOOL_TIMEZONE = "Europe/London"
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[.:](\d{2}))?(?:[.:](\d{2}))?\s*([ap])\.?\s*m\.?\s*$", re.IGNORECASE)
 _DOTTED = re.compile(r"^\s*(\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?\s*$")
@@ -67,16 +64,20 @@ def _date(text: str, day_first: bool):
     return None
 
 
-def everyday_datetime(text, day_first: bool = True):
-    """A date, or a date and time, as people and systems write them; NaT when it is neither."""
+def everyday_datetime(text, day_first: bool = True, timezone: str | None = None):
+    """A date, or a date and time, as people and systems write them; NaT when it is neither.
+
+    An ISO time written in UTC ("Z") or with an offset is stored as the time on the school's wall clock
+    (``timezone``, from settings.yaml), which is what every rate, period and chart means; without a timezone it
+    cannot be placed and is NaT."""
     if not isinstance(text, str) or not text.strip():
         return pd.NaT
     text = text.strip()
     if _ISO_ZONE.match(text):
         stamp = pd.to_datetime(text, utc=True, errors="coerce")
-        if pd.isna(stamp):
+        if pd.isna(stamp) or timezone is None:
             return pd.NaT
-        return stamp.tz_convert(SCHOOL_TIMEZONE).tz_localize(None)
+        return stamp.tz_convert(timezone).tz_localize(None)
     day = _date(text, day_first)
     if day is not None:
         return day

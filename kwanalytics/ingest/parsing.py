@@ -97,7 +97,7 @@ def _datetimes(text: pd.Series, formats) -> pd.Series:
     return result
 
 
-def _parse_dates(text: pd.Series, kind: str, day_first: bool = True) -> pd.Series:
+def _parse_dates(text: pd.Series, kind: str, day_first: bool = True, timezone: str | None = None) -> pd.Series:
     dates, datetimes = (DATE_FORMATS, DATETIME_FORMATS) if day_first else (month_first(DATE_FORMATS),
                                                                             month_first(DATETIME_FORMATS))
     formats = dates + datetimes if kind == "date" else datetimes + dates
@@ -112,7 +112,7 @@ def _parse_dates(text: pd.Series, kind: str, day_first: bool = True) -> pd.Serie
     if rest.any():  # everyday writing, once per distinct value left (usually none)
         from kwanalytics.ingest.habits import everyday_datetime
 
-        parsed[rest] = map_distinct(text[rest], lambda v: everyday_datetime(v, day_first)).astype("datetime64[us]")
+        parsed[rest] = map_distinct(text[rest], lambda v: everyday_datetime(v, day_first, timezone)).astype("datetime64[us]")
     return parsed.dt.normalize() if kind == "date" else parsed
 
 
@@ -168,21 +168,23 @@ def map_distinct(values: pd.Series, func) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
-def parse_column(cells: pd.Series, kind: str, day_first: bool = True, decimal: str = ".") -> Parsed:
+def parse_column(cells: pd.Series, kind: str, day_first: bool = True, decimal: str = ".",
+                 timezone: str | None = None) -> Parsed:
     """Parse one column of text cells as ``kind`` (the contracts' kinds: id, text, category, time, date,
-    datetime, int, float, bool); ``day_first`` and ``decimal`` as decided for the file (``habits``)."""
+    datetime, int, float, bool); ``day_first`` and ``decimal`` as decided for the file (``habits``); ``timezone``
+    the school's clock, for ISO times written in UTC or with an offset (settings.yaml ``school_day.timezone``)."""
     if kind in ("id", "text", "category"):
         text = clean_text(cells)
         return Parsed(text, pd.Series(False, index=text.index))
     if kind == "datetime":  # parsed as date and time apart, over the whole (Arrow-backed) column
         text = clean_text(cells)
-        values = _parse_dates(text, kind, day_first)
+        values = _parse_dates(text, kind, day_first, timezone)
         return Parsed(values, text.notna() & values.isna())
     # Trim and parse each distinct value once (an export repeats its severities, dates and yes/no's many times
     # over): " 3" and "3" are two distinct cells that parse the same.
     codes, uniques = pd.factorize(cells, use_na_sentinel=True)
     distinct = clean_text(pd.Series(uniques, dtype="str")).to_numpy(dtype=object, na_value=np.nan)
-    parsed = _parse_distinct(pd.Series(distinct, dtype=object), kind, day_first, decimal)
+    parsed = _parse_distinct(pd.Series(distinct, dtype=object), kind, day_first, decimal, timezone)
     take = np.where(codes < 0, len(uniques), codes)
     values = pd.concat([parsed.values, pd.Series([None], dtype=object).astype(parsed.values.dtype)],
                        ignore_index=True).take(take).set_axis(cells.index)
@@ -190,10 +192,11 @@ def parse_column(cells: pd.Series, kind: str, day_first: bool = True, decimal: s
     return Parsed(values, pd.Series(bad, index=cells.index))
 
 
-def _parse_distinct(text: pd.Series, kind: str, day_first: bool = True, decimal: str = ".") -> Parsed:
+def _parse_distinct(text: pd.Series, kind: str, day_first: bool = True, decimal: str = ".",
+                    timezone: str | None = None) -> Parsed:
     present = text.notna()
     if kind in ("date", "datetime"):
-        values = _parse_dates(text, kind, day_first)
+        values = _parse_dates(text, kind, day_first, timezone)
     elif kind == "time":
         t = pd.to_datetime(text.str.replace(r"^(\d):", r"0\1:", regex=True), format="%H:%M", errors="coerce")
         rest = t.isna() & present

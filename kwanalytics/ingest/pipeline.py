@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from kwanalytics import audit
 from kwanalytics.schema.contracts import TABLES, empty_frame
 from kwanalytics.errors import KwaError, WorkspaceError
-from kwanalytics.ingest.habits import SCHOOL_TIMEZONE, decide_date_order, decide_decimal, everyday_datetime
+from kwanalytics.ingest.habits import decide_date_order, decide_decimal, everyday_datetime
 from kwanalytics.ingest.parsing import map_distinct, parse_column
 from kwanalytics.ingest.people import name_key, name_keys, restore_zeros, split_names
 from kwanalytics.schema.profiles import Recognition, TableMapping, load_profiles, recognise, select_profiles
@@ -254,7 +254,8 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
         if name in mapping.values:
             table_values = mapping.values[name]
             raw = map_distinct(raw, lambda v: table_values.get(fold(v), v))
-        parsed = parse_column(raw, col.kind, day_first=order.value == "day_first", decimal=decimal.value)
+        parsed = parse_column(raw, col.kind, day_first=order.value == "day_first", decimal=decimal.value,
+                              timezone=settings.school.school_day.timezone)
         values = parsed.values.set_axis(range(n))
         columns[name] = values.astype("datetime64[us]") if col.kind in ("date", "datetime") else values
         parse_problems(raw, col, parsed.bad, problems)
@@ -309,22 +310,22 @@ def _export_minute(result: "FileResult") -> int:
     return -2**62 if stamp is None else int(pd.Timestamp(stamp).floor("min").value)
 
 
-def exported_at(export: RawExport, path: Path) -> tuple[pd.Timestamp | None, str]:
+def exported_at(export: RawExport, path: Path, timezone: str) -> tuple[pd.Timestamp | None, str]:
     """The date the export states about itself (a title or footer line such as "Exported on 02/12/2025 09:30" or
     "Report date: 2 Dec 2025"), else the file's modification time; and which of the two it is."""
     lines = list(export.title) + [" ".join(c for c in f.cells if c) for f in export.furniture]
     for line in lines:
         m = STATED_DATE.search(line)
         if m:
-            stamp = everyday_datetime(m.group(1).strip(" .,"), day_first=True)
+            stamp = everyday_datetime(m.group(1).strip(" .,"), day_first=True, timezone=timezone)
             if pd.notna(stamp):
                 return pd.Timestamp(stamp), "stated in the export"
             for candidate in DATE_IN_TEXT.findall(m.group(1)):
-                stamp = everyday_datetime(candidate, day_first=True)
+                stamp = everyday_datetime(candidate, day_first=True, timezone=timezone)
                 if pd.notna(stamp):
                     return pd.Timestamp(stamp), "stated in the export"
     try:
-        return pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").tz_convert(SCHOOL_TIMEZONE).tz_localize(None), \
+        return pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").tz_convert(timezone).tz_localize(None), \
             "the file's modification time"
     except OSError:
         return None, ""
@@ -496,7 +497,7 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
                              "Put your school's exports there (or run `kwa demo` for a synthetic school) and run "
                              "the command again.")
     root = raw_dir(workspace)
-    results, exports = _read_exports(files, lock_notes, root, mappings)
+    results, exports = _read_exports(files, lock_notes, root, mappings, settings.school.school_day.timezone)
 
     stored = {t: (empty_frame(t) if rebuild else _read_stored(workspace, t)) for t in TABLES}
     accepted: dict[str, pd.DataFrame] = {}
@@ -529,7 +530,8 @@ def run_ingest(workspace, profile: str | None = None, write: bool = True, rebuil
     return result
 
 
-def _read_exports(files: list[Path], lock_notes: dict[Path, str], root: Path, mappings) -> tuple[list, list]:
+def _read_exports(files: list[Path], lock_notes: dict[Path, str], root: Path, mappings,
+                  timezone: str) -> tuple[list, list]:
     """Every file read, two at a time, and each part recognised: the per-file results (read, refused or left
     alone) and the parts whose rows are to be parsed, with their recognition."""
     results: list[FileResult] = []
@@ -583,7 +585,7 @@ def _read_exports(files: list[Path], lock_notes: dict[Path, str], root: Path, ma
             if path in lock_notes:
                 result.warnings.append(lock_notes.pop(path))
             rec = recognise(export.header, mappings)
-            if _account_part(path, export, rec, result, marks):
+            if _account_part(path, export, rec, result, marks, timezone):
                 exports.append((export, rec, result))
     for path, note in lock_notes.items():  # files left alone (and lock files whose workbook is not there)
         results.append(FileResult(str(path.relative_to(root)), warnings=[note], left_alone=True))
@@ -591,7 +593,8 @@ def _read_exports(files: list[Path], lock_notes: dict[Path, str], root: Path, ma
     return results, exports
 
 
-def _account_part(path: Path, export: RawExport, rec: Recognition, result: FileResult, marks: Marks) -> bool:
+def _account_part(path: Path, export: RawExport, rec: Recognition, result: FileResult, marks: Marks,
+                  timezone: str) -> bool:
     """Account for one part of a file (a sheet, or the whole text file): an empty export read as such, an
     unknown or doubled header refused with what to do, else its rows and furniture counted. True when its rows
     are to be parsed."""
@@ -624,7 +627,7 @@ def _account_part(path: Path, export: RawExport, rec: Recognition, result: FileR
         return False
     result.table, result.profile = rec.mapping.table, rec.mapping.profile
     result.header_row = export.header_row
-    result.exported_at, result.exported_from = exported_at(export, path)
+    result.exported_at, result.exported_from = exported_at(export, path, timezone)
     if export.sheet is not None:  # a template's example row, known from the workbook, not from its values
         export.set_aside(marks.examples.get(export.sheet, ()), EXAMPLE_REASON)
     result.rows_read = export.rows_read
