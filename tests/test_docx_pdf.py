@@ -22,6 +22,7 @@ import pandas as pd
 import plotly
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 
 from kwanalytics.evidence import charts
 from kwanalytics.render import htmldocx
@@ -510,3 +511,9 @@ def test_render_reports_writes_word_and_pdf_with_the_html_reports_figures(tmp_pa
     for number, page_text in enumerate(pages, start=1):
         squeezed = " ".join(page_text.split())
         assert heading in squeezed and f"Page {number} of {len(pages)}" in squeezed, number
+    # and the Word file's every page says the same: the pupil's name, then Word's own page and page-count fields
+    for section in Document(str(out / "S001.docx")).sections:
+        foot = section.footer
+        assert foot.paragraphs[0].text.startswith(f"{heading}: confidential · Page ")
+        fields = [f.get(qn("w:instr")) for f in foot._element.iter(qn("w:fldSimple"))]
+        assert fields == ["PAGE", "NUMPAGES"]

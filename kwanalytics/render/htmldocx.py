@@ -14,6 +14,7 @@ part 1) through the helpers of render/wordstyle.py.
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
@@ -252,5 +253,8 @@ def write_docx(html_path, docx_path, browser, title: str) -> Path:
     html_path = Path(html_path)
     html = html_path.read_text(encoding="utf-8")
     charts = browser.chart_pngs(html_path) if "Plotly.newPlot(" in html else []
+    # the page's own title, as the PDF's footer and the browser tab show it (a pupil pack's names the pupil)
+    named = re.search(r"<title>(.*?)</title>", html, re.S)
+    title = " ".join(unescape(named.group(1)).split()) if named and named.group(1).strip() else title
     doc = build_document(html, title, charts)
     return atomic_write(Path(docx_path), lambda tmp: doc.save(str(tmp)))

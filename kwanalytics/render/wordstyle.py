@@ -58,20 +58,28 @@ def no_split(row) -> None:
 
 
 def page_number_footer(section, text: str) -> None:
+    """``text`` and "Page n of N" at the foot of every page, as the PDF's footer says it (render/browser.py):
+    Word fills in the PAGE and NUMPAGES fields when it lays the document out."""
     para = section.footer.paragraphs[0]
     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = para.add_run(f"{text} · page ")
-    run.font.size = Pt(8)
+    for piece in (f"{text} · Page ", "PAGE", " of ", "NUMPAGES"):
+        if piece.isupper():
+            _field(para, piece)
+        else:
+            para.add_run(piece).font.size = Pt(8)
+
+
+def _field(para, instruction: str) -> None:
     fld = OxmlElement("w:fldSimple")
-    fld.set(qn("w:instr"), "PAGE")
+    fld.set(qn("w:instr"), instruction)
     inner = OxmlElement("w:r")
     r_pr = OxmlElement("w:rPr")
     size = OxmlElement("w:sz")
-    size.set(qn("w:val"), "16")  # half-points: 8 pt, as the text before it
+    size.set(qn("w:val"), "16")  # half-points: 8 pt, as the text beside it
     r_pr.append(size)
     inner.append(r_pr)
     t = OxmlElement("w:t")
-    t.text = "1"
+    t.text = "1"  # shown until Word lays the pages out
     inner.append(t)
     fld.append(inner)
     para._p.append(fld)
