@@ -32,6 +32,7 @@ def test_money_ratio_percent_and_count_formats():
         "median_rate_ratio": [1.0, 0.4567],
         "attendance_pct": [87.6, 12.4],
         "incident_share": [0.255, 0.5],
+        "spend_share": [0.2, 1.35],  # cost / budget: a share of money, not an amount of it
         "incidents": [1234567, 0],
         "p_value": [0.0004, 0.04321],
     })
@@ -42,6 +43,7 @@ def test_money_ratio_percent_and_count_formats():
         "Median rate ratio": ["1.00", "0.46"],
         "Attendance pct": ["88%", "12%"],
         "Incident share": ["26%", "50%"],
+        "Spend share": ["20%", "135%"],
         "Incidents": ["1,234,567", "0"],
         "P value": ["< 0.001", "0.043"],
     }

@@ -406,3 +406,22 @@ def test_a_blank_plan_is_not_stated_never_zero(settings, calendar):
     found = planned_vs_delivered(no_column, tables["sessions"], calendar, settings, "2025-09-01", "2025-12-19")
     assert found["planned_hours"].isna().all() and found["delivered_share"].isna().all()
     assert found["delivered_hours"].tolist() == pytest.approx([7.5, 2.0])
+
+
+def test_cohort_cost_by_programme_shows_planned_hours_and_the_share_delivered(settings, calendar):
+    from kwanalytics.evidence.cohort import cohort_sections, provision_by_programme
+
+    tables = _provision_school({"ELSA": 1.0, "Forest School": None})
+    # S002 in ELSA too, 2 h a week over the same 50 school days, and one 60-minute ELSA session (P1)
+    more = tables["interventions"].iloc[[0]].assign(enrolment_id="E9", student_id="S002", planned_hours_per_week=2.0)
+    tables["interventions"] = pd.concat([tables["interventions"], more], ignore_index=True)
+    per = provision_by_programme(tables, calendar, settings, "2025-09-01", "2025-12-19").set_index("programme")
+    # planned 10 h (S001) + 20 h (S002) = 30 h; delivered 7.5 h + 1 h = 8.5 h
+    assert per.loc["ELSA", "planned_hours"] == pytest.approx(30.0)
+    assert per.loc["ELSA", "delivered_share"] == pytest.approx(8.5 / 30)
+    # no enrolment of Forest School states a plan: no figure of its own here, and blank in the report's table
+    assert "Forest School" not in per.index
+    cost = cohort_sections(tables, settings, calendar, SALT, as_of="2025-12-19").tables["cost_by_programme"]
+    shown = cost.set_index("programme")
+    assert shown.loc["ELSA", "planned_hours"] == pytest.approx(30.0)
+    assert pd.isna(shown.loc["Forest School", "planned_hours"]) and pd.isna(shown.loc["Forest School", "delivered_share"])

@@ -75,6 +75,25 @@ def recorded_outcomes(interventions: pd.DataFrame, settings, as_of=None) -> pd.D
     return pd.DataFrame({"completed": g.size(), "targets_met": g["_met"].sum()}).reset_index()
 
 
+def provision_by_programme(tables: dict, calendar, settings, since, until) -> pd.DataFrame:
+    """Per programme, the hours its enrolments' plans promised over ``since``..``until`` (``planned_hours``: only
+    enrolments whose plan states hours a week) and the share of those hours the sessions delivered
+    (``delivered_share``); blank where no enrolment states a plan, never 0. Hours are about the programme, not a
+    pupil, so, like spend, they are not suppressed."""
+    from kwanalytics.metrics.sessions import planned_vs_delivered
+
+    columns = ["programme", "planned_hours", "delivered_share"]
+    enrolments = tables.get("interventions")
+    if enrolments is None or enrolments.empty:
+        return pd.DataFrame(columns=columns)
+    each = planned_vs_delivered(enrolments, tables.get("sessions"), calendar, settings, since, until)
+    stated = each.loc[each["planned_hours"].notna()]
+    g = stated.groupby("programme")
+    per = pd.DataFrame({"planned_hours": g["planned_hours"].sum(), "delivered": g["delivered_hours"].sum()})
+    per["delivered_share"] = (per["delivered"] / per["planned_hours"]).where(per["planned_hours"] > 0)
+    return per.reset_index()[columns]
+
+
 def with_budget_only_programmes(programmes: pd.DataFrame, tables: dict, settings) -> pd.DataFrame:
     """``programmes`` plus a row (0 pupils) for each programme that has a budget line but no enrolment yet."""
     budget = tables.get("budget")
@@ -246,6 +265,8 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
         n = table["programme"].map(improved).astype("Float64")
         table["cost_per_pupil_improved"] = (table["cost_gbp"] / n.where(n > 0)).astype(float).where(
             ~table["suppressed"].fillna(False).astype(bool))
+        table = table.merge(provision_by_programme(tables, calendar, settings, start, end), on="programme",
+                            how="left")
         out.tables["cost_by_programme"] = table.drop(columns=["suppressed"])
         over = table.loc[table["spend_share"].astype(float) > 1, "programme"] if "spend_share" in table else []
         if len(over):

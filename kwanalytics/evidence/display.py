@@ -63,12 +63,13 @@ def column_kind(name, series: pd.Series | None = None) -> str:
     numeric = series is None or pd.api.types.is_numeric_dtype(series)
     if numeric and _P_VALUE.search(key):
         return "p_value"
-    if numeric and _MONEY.search(key):
-        return "money"
+    # a share or percentage of money ("spend_share": cost / budget) is a share, not an amount
     if numeric and _PERCENT.search(key):
         return "percent"
     if numeric and _SHARE.search(key):
         return "share"
+    if numeric and _MONEY.search(key):
+        return "money"
     if series is None:
         return "text"
     if pd.api.types.is_integer_dtype(series):
