@@ -235,6 +235,23 @@ def test_a_row_copied_from_the_example_is_a_real_entry(tmp_path):
     assert read_table(ws, "sessions")["notes"].tolist() == ["Made toast with support and paid for the ingredients"]
 
 
+def test_a_pupil_typed_by_name_instead_of_picked_is_that_pupil(tmp_path):
+    ws, out = session_log(tmp_path)
+    fill(out, 5)
+    wb = load_workbook(out)
+    sheet = wb.worksheets[0]
+    pupil = [c.value for c in sheet[1]].index("Pupil") + 1
+    typed = ["Amira Khan", "Stevens, Callum", "S0003", "Jo Evans (9B)", "Jo Stevens"]  # the last is no one
+    for row, text in enumerate(typed, start=3):
+        sheet.cell(row, pupil, text)
+    wb.save(out)
+    entry = next(f for f in run_ingest(ws).files if f.path == "log.xlsx")
+    assert (entry.rows_read, entry.accepted, entry.rejected, entry.skipped) == (6, 4, 1, 1)
+    assert sorted(read_table(ws, "sessions")["student_id"]) == ["S0001", "S0002", "S0003", "S0003"]
+    rejected = pd.read_csv(ws / "data" / "processed" / "rejected" / "sessions.csv", dtype=str)
+    assert rejected["row"].tolist() == ["7"] and "Jo Stevens" in rejected["reason"][0]
+
+
 def test_every_kind_filled_from_its_dropdowns_ingests_with_zero_rejections(tmp_path):
     ws = students_workspace(tmp_path / "ws")
     raw = ws / "data" / "raw"

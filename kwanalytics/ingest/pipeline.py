@@ -251,6 +251,8 @@ def _parse_batch(export: RawExport, rec: Recognition, result: FileResult, settin
             raw = raw.astype("str").str.strip().str.lstrip("+-")
         if mapping.transforms.get(name) == "listed":  # "S0001 – Callum Stevens" from a template's dropdown
             raw = map_distinct(raw, listed_id)
+            if name == "student_id" and known_students is not None:
+                raw = typed_names(raw, known_students)
         if name in mapping.values:
             table_values = mapping.values[name]
             raw = map_distinct(raw, lambda v: table_values.get(fold(v), v))
@@ -431,6 +433,21 @@ def listed_id(entry: str) -> str:
     """The id of an entry picked from a template's list, "S0001 – Callum Stevens" -> "S0001" (the text as it is
     when it has no " – ")."""
     return str(entry).split(" – ", 1)[0].strip()
+
+
+def typed_names(ids: pd.Series, students: pd.DataFrame) -> pd.Series:
+    """A pupil typed by name in a template's Pupil column ("Callum Stevens", "Stevens, Callum") instead of
+    picked from its list, read as that pupil's id. An id stays as it is; a name that is no one's, or more than
+    one pupil's, stays as typed and is refused as an unknown pupil, named with its row."""
+    known = set(students["student_id"].astype("str"))
+    lookup, ambiguous = name_keys(students)
+
+    def one(text):
+        text = str(text)
+        key = name_key(text)
+        return text if text in known or key in ambiguous else lookup.get(key, text)
+
+    return map_distinct(ids, one)
 
 
 def _unique_names(header: list[str]) -> list[str]:
