@@ -62,6 +62,34 @@ def test_pooled_rate_ratio_is_incidents_during_over_before_when_the_days_match()
     assert one["ci_high"] - one["estimate"] == pytest.approx(stats.norm.isf(0.025) * np.sqrt(1 / 3 + 1 / 12))
 
 
+def test_a_pupil_enrolled_twice_is_one_pupils_evidence():
+    during, before = np.array([2, 6, 16, 9, 4]), np.array([18, 6, 2, 11, 7])
+    days = np.full(5, 30)
+    once = pool_rate_ratios(during, days, before, days, pupils=["A", "B", "C", "D", "E"])
+    # the same pupils each enrolled a second time with the same counts: the same evidence again, nothing new,
+    # so (residuals and information both double) the estimate, the variance and the 4 degrees of freedom stay
+    twice = pool_rate_ratios(np.tile(during, 2), np.tile(days, 2), np.tile(before, 2), np.tile(days, 2),
+                             pupils=list("ABCDE") * 2)
+    assert twice["k"] == 10
+    assert (twice["estimate"], twice["ci_low"], twice["ci_high"]) == pytest.approx(
+        (once["estimate"], once["ci_low"], once["ci_high"]))
+    # taken as ten independent enrolments, the interval would be narrower than the evidence allows
+    naive = pool_rate_ratios(np.tile(during, 2), np.tile(days, 2), np.tile(before, 2), np.tile(days, 2))
+    assert naive["ci_high"] - naive["ci_low"] < 0.75 * (once["ci_high"] - once["ci_low"])
+    # by hand: p = sum a / sum n (equal days); CR2 sums each pupil's residual, over 1 - its leverage
+    n = during + before
+    p = during.sum() / n.sum()
+    info = (n * p * (1 - p)).sum()
+    var = ((during - n * p) ** 2 / (1 - n * p * (1 - p) / info)).sum() / info**2
+    half = stats.t.isf(0.025, 4) * np.sqrt(max(var, 1 / info))
+    assert (once["ci_low"], once["ci_high"]) == pytest.approx((np.log(p / (1 - p)) - half, np.log(p / (1 - p)) + half))
+    # one pupil with two enrolments: their own estimate, the binomial variance, a normal interval
+    alone = pool_rate_ratios([3, 5], [30, 30], [12, 10], [30, 30], pupils=["A", "A"])
+    assert np.exp(alone["estimate"]) == pytest.approx(8 / 22)
+    assert alone["ci_high"] - alone["estimate"] == pytest.approx(
+        stats.norm.isf(0.025) * np.sqrt(1 / (30 * (8 / 30) * (22 / 30))))
+
+
 def test_rate_ratios_is_the_exact_poisson_interval_without_overdispersion_and_wider_with_it():
     # Steady weeks (1 incident each): Pearson chi-squared below its df, so the dispersion stays 1 and the interval
     # is R's poisson.test on the totals.

@@ -551,24 +551,25 @@ def programme_sessions(sessions: pd.DataFrame, interventions: pd.DataFrame, sett
 
 
 def pooled_pair(events_during, days_during, events_before, days_before, comparison_rate_ratio,
-                comparison_se) -> tuple[dict, dict]:
+                comparison_se, pupils=None) -> tuple[dict, dict]:
     """The pooled log rate ratio of a set of enrolments, naive and adjusted for the comparison group
     (:func:`kwanalytics.metrics.pooling.pool_rate_ratios`). The adjusted pool takes each enrolment's comparison
     log ratio as an offset and adds the comparison's variance, averaged over the enrolments by their incidents
-    (their windows overlap, so the comparison's errors are shared rather than averaging out)."""
+    (their windows overlap, so the comparison's errors are shared rather than averaging out). ``pupils``: each
+    enrolment's pupil, so that one pupil's several enrolments are one pupil's evidence."""
     a = pd.to_numeric(pd.Series(events_during), errors="coerce").to_numpy(float)
     b = pd.to_numeric(pd.Series(events_before), errors="coerce").to_numpy(float)
     dt = pd.to_numeric(pd.Series(days_during), errors="coerce").to_numpy(float)
     db = pd.to_numeric(pd.Series(days_before), errors="coerce").to_numpy(float)
     comp = np.asarray(comparison_rate_ratio, dtype=float)
     comp_var = np.asarray(comparison_se, dtype=float) ** 2
-    naive = pool_rate_ratios(a, dt, b, db, confidence=CONFIDENCE)
+    naive = pool_rate_ratios(a, dt, b, db, confidence=CONFIDENCE, pupils=pupils)
     with np.errstate(divide="ignore", invalid="ignore"):
         offset = np.log(comp)
     used = np.isfinite(offset) & np.isfinite(comp_var) & (a + b > 0)
     extra = float(np.average(comp_var[used], weights=(a + b)[used])) if used.any() else 0.0
     adjusted = pool_rate_ratios(np.where(used, a, np.nan), dt, np.where(used, b, np.nan), db, offset=offset,
-                                extra_variance=extra, confidence=CONFIDENCE)
+                                extra_variance=extra, confidence=CONFIDENCE, pupils=pupils)
     return naive, adjusted
 
 
@@ -581,7 +582,7 @@ def pooled_programmes(enrolments: pd.DataFrame) -> pd.DataFrame:
     ``heterogeneity_i2`` (0..1) is the share of the spread between enrolments' log rate ratios beyond chance and
     ``heterogeneity_tau2`` its variance on the log scale (:func:`kwanalytics.metrics.pooling.pool_log_ratios`). ``comparison_pupils``: pupils in no programme on roll at some time between the
     the most any one enrolment had on roll in its windows (:func:`programme_impact`, given the calendar, counts
-    those on roll at some time between the programme's first baseline day and its last window day). Several enrolments of one pupil enter as if independent. Columns: ``POOLED_COLUMNS``.
+    those on roll at some time between the programme's first baseline day and its last window day). Several enrolments of one pupil are one pupil's evidence in the interval (grouped by pupil). Columns: ``POOLED_COLUMNS``.
     """
     if enrolments is None or enrolments.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in POOLED_COLUMNS})
@@ -589,7 +590,7 @@ def pooled_programmes(enrolments: pd.DataFrame) -> pd.DataFrame:
     for programme, g in enrolments.groupby("programme", sort=True):
         naive, adj = pooled_pair(g["intervention_incidents"], g["intervention_school_days"], g["baseline_incidents"],
                                  g["baseline_school_days"], g["comparison_rate_ratio"],
-                                 g["comparison_log_rate_ratio_se"])
+                                 g["comparison_log_rate_ratio_se"], pupils=g["student_id"].to_numpy())
         spread = pool_log_ratios(g["log_rate_ratio"], g["log_rate_ratio_se"], CONFIDENCE)
         spread_adj = pool_log_ratios(g["adjusted_log_rate_ratio"], g["adjusted_log_rate_ratio_se"], CONFIDENCE)
         rows.append({
