@@ -110,3 +110,10 @@ def test_time_axes_span_only_the_datas_period():
                              "setting": ["on site", "community"], "activity": ["cooking", "walk"]})
     low, high = (pd.Timestamp(x) for x in charts.engagement_over_time(sessions).layout.xaxis.range)
     assert (low, high) == (pd.Timestamp("2025-09-27 12:00"), pd.Timestamp("2026-02-04 12:00"))
+
+
+def test_headers_in_plain_words_with_the_statistics_own_names():
+    assert [display.header(n) for n in ("first_score", "cost_gbp", "nap", "tau_u", "heterogeneity_i2",
+                                        "heterogeneity_tau2", "gas_tscore", "SEMH", "pupils")] == [
+        "First score", "Cost", "NAP", "Tau-U", "Heterogeneity I²", "Heterogeneity tau²", "GAS T-score", "SEMH",
+        "Pupils"]

@@ -51,4 +51,4 @@ def test_interval_column_and_wide_table():
     assert shown.columns.tolist() == ["programme", "rate ratio (95% CI)"]
     assert shown["rate ratio (95% CI)"].tolist() == ["0.56 (0.05–6.13)", "–"]
     wide = "\n".join(printed(print_frame, frame, "table", "Impact", width=200))
-    assert "Rate ratio ci high" in wide and "6.13" in wide and "nan" not in wide
+    assert "Rate ratio CI high" in wide and "6.13" in wide and "nan" not in wide

@@ -134,10 +134,16 @@ def _number(value, kind: str) -> str:
     return f"{x:,.2f}"
 
 
+#: The statistics' own names, as the literature writes them (the other words of a column name stay plain).
+TERMS = {"nap": "NAP", "tau u": "Tau-U", "i2": "I²", "tau2": "tau²", "gas": "GAS", "tscore": "T-score", "ci": "CI"}
+
+
 def header(name) -> str:
     """A column name in plain words: "first_score" -> "First score", "cost_gbp" -> "Cost" (the £ is in the
-    cells); "SEMH" kept as written."""
+    cells), "heterogeneity_i2" -> "Heterogeneity I²", "nap" -> "NAP"; "SEMH" kept as written."""
     text = re.sub(r"_gbp$", "", str(name)).replace("_", " ").strip()
+    text = re.sub(r"\b(" + "|".join(sorted(map(re.escape, TERMS), key=len, reverse=True)) + r")\b",
+                  lambda m: TERMS[m.group(1)], text)
     return text[:1].upper() + text[1:]
 
 
