@@ -155,8 +155,14 @@ def test_warm_kernel_resets_between_notebooks_and_survives_a_failure(report_work
 
     with WarmKernel(cwd=report_workspace) as kernel:
         kernel.execute(nb("secret = 'Alice Smith'", "secret"))
+        # wiped as soon as the notebook is done, not only when the next one starts
+        assert kernel.run_code("print('secret' in dir())").strip() == "False"
         out = kernel.execute(nb("print('secret' in dir(), len([k for k in Out]))"))
         assert out.cells[0].outputs[0]["text"].strip() == "False 0"
+        # code run in the kernel between two notebooks is wiped before the next one
+        kernel.run_code("leaked = 'Alice Smith'")
+        out = kernel.execute(nb("print('leaked' in dir())"))
+        assert out.cells[0].outputs[0]["text"].strip() == "False"
         with pytest.raises(CellError, match="ZeroDivisionError"):
             kernel.execute(nb("x = 1 / 0"))
         assert kernel.restarts == 1

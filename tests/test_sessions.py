@@ -99,8 +99,8 @@ def test_offsite_sessions_without_a_current_risk_assessment():
     })
     out = offsite_without_ra(ses, ra).set_index("session_id")
     assert list(out.index) == ["s6", "s3"]  # by date: 10 Sep, 22 Sep
-    assert out.loc["s6", "reason"] == "risk assessment RA-2 was due for review on 2025-09-05"
-    assert out.loc["s3", "reason"] == "risk assessment RA-3 was only made on 2025-10-01"
+    assert out.loc["s6", "reason"] == "risk assessment RA-2 was due for review on 05/09/2025"
+    assert out.loc["s3", "reason"] == "risk assessment RA-3 was only made on 01/10/2025"
     # With no assessments at all every community session is listed.
     none = offsite_without_ra(ses, ra.iloc[0:0])
     assert sorted(none["session_id"]) == ["s2", "s3", "s6"]
@@ -191,7 +191,7 @@ def test_risk_assessment_without_review_date_holds_for_the_set_number_of_months(
     # 12 months from 1 September 2025 is 1 September 2026: d1 is covered, d2 is not.
     twelve = community_sessions_without_ra(ses, ra, 12)
     assert twelve["session_id"].tolist() == ["d2"]
-    assert twelve["reason"][0] == "risk assessment RA-1 has no review date and held for 12 months, to 2026-09-01"
+    assert twelve["reason"][0] == "risk assessment RA-1 has no review date and held for 12 months, to 01/09/2026"
     # 6 months: to 1 March 2026, so d3 (2 March) is out too.
     assert community_sessions_without_ra(ses, ra, 6)["session_id"].tolist() == ["d3", "d1", "d2"]
     # The reports read the months from settings.yaml (12 as shipped).
@@ -221,7 +221,7 @@ def test_ingest_warnings_and_the_reports_use_the_same_rule(tmp_path):
     stored = {t: pd.read_parquet(tmp_path / f"data/processed/{t}.parquet") for t in ("sessions", "risk_assessments")}
     listed = offsite_without_ra(stored["sessions"], stored["risk_assessments"], load_settings(tmp_path))
     assert listed["session_id"].tolist() == ["SE2", "SE5", "SE4"]
-    assert any("due for review on 2025-10-31" in w["message"] for w in result.warnings)
+    assert any("due for review on 31/10/2025" in w["message"] for w in result.warnings)
 
 
 def test_budget_scope_is_normalised_one_way_for_every_reader():

@@ -105,6 +105,6 @@ def test_risk_assessment_warnings_are_one_line_per_assessment_with_its_sessions(
     assert "3 sessions, 03/11/2025 to 17/11/2025" in ra1
     assert [s in ra1 for s in ("SE2 on 03/11/2025 (sessions.csv row 3)", "SE4 on 17/11/2025 (sessions.csv row 5)",
                                "SE1", "SE5")] == [True, True, False, False]
-    assert "<td>RA2</td><td>S002</td>" in ra2 and "only made on 2025-12-01" in ra2 and "1 session, 17/11/2025" in ra2
+    assert "<td>RA2</td><td>S002</td>" in ra2 and "only made on 01/12/2025" in ra2 and "1 session, 17/11/2025" in ra2
     assert "<td>none recorded</td><td>S002</td><td>Bus travel</td><td>Town centre</td><td></td>" in none
     assert "2 sessions, 18/11/2025 to 25/11/2025" in none and "SE6" in none and "SE7" in none

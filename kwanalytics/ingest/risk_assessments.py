@@ -96,13 +96,13 @@ def community_sessions_without_ra(sessions: pd.DataFrame | None, risk_assessment
         if len(lapsed):
             r = lapsed.iloc[-1]
             until[pos] = r["until"]
-            reasons[pos] = (f"risk assessment {r['ra_id']} was due for review on {r['until']:%Y-%m-%d}"
+            reasons[pos] = (f"risk assessment {r['ra_id']} was due for review on {r['until']:%d/%m/%Y}"
                             if pd.notna(r["review_by"]) else
                             f"risk assessment {r['ra_id']} has no review date and held for "
-                            f"{months_current_without_review_date} months, to {r['until']:%Y-%m-%d}")
+                            f"{months_current_without_review_date} months, to {r['until']:%d/%m/%Y}")
         else:
             r = g.sort_values("assessed_on").iloc[0]
-            reasons[pos] = f"risk assessment {r['ra_id']} was only made on {r['assessed_on']:%Y-%m-%d}"
+            reasons[pos] = f"risk assessment {r['ra_id']} was only made on {r['assessed_on']:%d/%m/%Y}"
         named_ra[pos] = r["ra_id"]
     gaps["reason"] = gaps["_pos"].map(reasons).astype(object)
     named_missing = gaps["risk_assessment_id"].notna() & ~gaps["risk_assessment_id"].isin(ra["ra_id"])

@@ -106,6 +106,7 @@ class WarmKernel:
         self.km = None
         self.kc = None
         self.restarts = 0
+        self._clean = False  # True right after a reset proved the namespace empty, until code runs again
 
     # -- lifecycle
     def start(self) -> "WarmKernel":
@@ -128,6 +129,7 @@ class WarmKernel:
         self.akc.load_connection_info(self.km.get_connection_info())
         self.akc.start_channels()
         self.run_code(_WARM)
+        self._clean = False
         return self
 
     def stop(self) -> None:
@@ -156,6 +158,7 @@ class WarmKernel:
     # -- running code outside any notebook
     def run_code(self, code: str, timeout: int | None = None) -> str:
         """Run code in the kernel; its printed output, or CellError with the kernel's error."""
+        self._clean = False
         out: list[str] = []
         err: list[str] = []
 
@@ -176,14 +179,19 @@ class WarmKernel:
         """Wipe the namespace, then prove that no user variable survived (restart the kernel if one did)."""
         import json
 
-        # One round trip: wipe (also the output history Out/_), then list what is left.
-        code = "get_ipython().run_line_magic('reset', '-f')\n" + _CHECK
+        # One round trip: wipe (also the output history Out/_), then list what is left. What survives a reset
+        # is the kernel's own (modules, the workspace cache): gc.freeze() sets it aside, so the next reset's
+        # garbage collection walks only what the next pupil's notebook made (it walked the whole cached
+        # workspace each time: 0.2 s a collection at 3,000 pupils, two a reset).
+        code = ("get_ipython().run_line_magic('reset', '-f')\n"
+                "import gc as _gc\n_gc.freeze()\ndel _gc\n" + _CHECK)
         left = json.loads(self.run_code(code).strip().splitlines()[-1])
         if left:
             self.restart()
             left = json.loads(self.run_code(_CHECK).strip().splitlines()[-1])
             if left:
                 raise RuntimeError(f"the kernel namespace could not be cleared: {left}")
+        self._clean = True
 
     # -- running a notebook
     def execute(self, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -191,7 +199,9 @@ class WarmKernel:
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-        self.reset()
+        if not self._clean:  # the reset after the last notebook proved it empty, and nothing has run since
+            self.reset()
+        self._clean = False
         client = NotebookClient(nb, km=self.km, timeout=self.timeout, allow_errors=False,
                                 record_timing=False, resources={"metadata": {"path": self.cwd}})
         client.kc = self.akc
@@ -210,10 +220,10 @@ class WarmKernel:
             self.restart()
             raise CellError(f"{type(exc).__name__}: {str(exc)[:300]}") from None
         finally:
-            # Nothing of this notebook stays in the kernel once it is done.
+            # Nothing of this notebook stays in the kernel once it is done: wiped, and proved empty for the next.
             try:
                 if self.km is not None and self.km.is_alive():
-                    self.run_code("%reset -f")
+                    self.reset()
             except Exception:
                 self.restart()
         return nb
