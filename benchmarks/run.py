@@ -225,7 +225,9 @@ def _print_size(n: int, r: dict) -> None:
             extra += (f"  batch {fig['batch_s_per_report']:.2f} s/report, naive {fig['naive_s_per_report']:.2f} "
                       f"s/report, {fig['speedup']:.1f}x; pupil report {fig['pupil_report_mib']:.2f} MiB "
                       f"(largest {fig.get('pupil_report_max_mib', 0):.2f}); PDF {fig.get('pdf_s_per_pupil', 0):.2f} "
-                      f"s/pupil after a {fig.get('browser_start_s', 0):.2f} s browser start")
+                      f"s/pupil after a {fig.get('browser_start_s', 0):.2f} s browser start, "
+                      f"{fig.get('pdf_workers', 1)} workers as a batch prints ("
+                      f"{fig.get('pdf_one_browser_s', 0):.2f} s through one browser alone)")
         print(f"  {step:16s} {fig['seconds']:8.2f} s  peak {fig['peak_mib']:7.0f} MiB{extra}")
 
 

@@ -1,7 +1,8 @@
 """One headless Chromium kept open for a whole batch, driven over the DevTools protocol through a pipe.
 
 Starting Chromium costs 1.5-3 s; printing one report in an open browser costs a fraction of a second. So a batch
-starts one browser (``Browser``) with one tab, and each report is loaded in that tab: wait until every chart has
+starts one browser (``Browser``) for each of its workers (render/reports.py: one beside each warm kernel, so two
+print side by side on two cores), each with one tab, and each report is loaded in that tab: wait until every chart has
 drawn (``render/bundle.py`` sets ``<html data-kwa-charts="drawn">``), then ``Page.printToPDF`` for the PDF, or
 ``Plotly.toImage`` for each chart's picture in the Word file. The next report replaces it in the same tab.
 

