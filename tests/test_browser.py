@@ -67,3 +67,31 @@ def test_charts_drawn_offline(rendered_reports, report, min_charts, max_bytes):
     for chart in charts:
         assert "main-svg" in chart, "a chart div was left empty: plotly.js did not run"
         assert TRACES.search(chart), "a chart was drawn with no traces"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (`make browser`)")
+def test_charts_drawn_in_a_browser_without_its_own_base64_decoder(rendered_reports, tmp_path):
+    # Browsers before Chromium 140 / Firefox 133 / Safari 18.2 have no Uint8Array.fromBase64: the page falls back
+    # to atob and still draws every chart.
+    ws, _ = rendered_reports
+    source = (ws / "reports" / "students" / "S001.html").read_text(encoding="utf-8")
+    older = tmp_path / "S001-older-browser.html"
+    older.write_text(source.replace("<head>", "<head><script>delete Uint8Array.fromBase64;</script>", 1),
+                     encoding="utf-8")
+    assert older.read_text(encoding="utf-8") != source
+    dom = dump_dom(older)
+    assert re.search(r'<html[^>]+data-kwa-charts="drawn"', dom), "plotly.js was not unpacked and run"
+    charts = chart_divs(dom)
+    assert len(charts) == source.count("Plotly.newPlot(") >= 5
+    assert all("main-svg" in chart and TRACES.search(chart) for chart in charts)
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (`make browser`)")
+def test_a_library_that_cannot_be_unpacked_says_failed(rendered_reports, tmp_path):
+    # never an undecided page: the PDF printer waits for data-kwa-charts and reports a failure by name
+    ws, _ = rendered_reports
+    source = (ws / "reports" / "students" / "S001.html").read_text(encoding="utf-8")
+    broken = tmp_path / "S001-broken.html"
+    broken.write_text(re.sub(r'(<script id="kwa-plotly"[^>]*>)', r"\1!!!", source, count=1), encoding="utf-8")
+    dom = dump_dom(broken)
+    assert re.search(r'<html[^>]+data-kwa-charts="failed: ', dom)

@@ -45,11 +45,19 @@ _LOADER = """(function () {
     var args = arguments;
     return new Promise(function (resolve, reject) { queued.push([args, resolve, reject]); });
   }};
-  var packed = document.getElementById("kwa-plotly").textContent.replace(/\\s+/g, "");
-  var bytes = Uint8Array.from(atob(packed), function (c) { return c.charCodeAt(0); });
   var root = document.documentElement;
-  window.kwaCharts = new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")))
-    .text()
+  // a promise from the start, so that a library that cannot be decoded says "failed" instead of leaving the
+  // page (and a PDF printer waiting for it) undecided
+  window.kwaCharts = new Promise(function (resolve) {
+    var packed = document.getElementById("kwa-plotly").textContent;
+    // the browser's own base64 decoder where it has one (Chromium 140, Firefox 133, Safari 18.2: 30 ms less a
+    // page), else atob (both read past the line breaks)
+    resolve(Uint8Array.fromBase64 ? Uint8Array.fromBase64(packed)
+      : Uint8Array.from(atob(packed.replace(/\\s+/g, "")), function (c) { return c.charCodeAt(0); }));
+  })
+    .then(function (bytes) {
+      return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+    })
     .then(function (code) {
       delete window.Plotly;
       (0, eval)(code);
