@@ -112,7 +112,8 @@ def _parse_dates(text: pd.Series, kind: str, day_first: bool = True, timezone: s
     if rest.any():  # everyday writing, once per distinct value left (usually none)
         from kwanalytics.ingest.habits import everyday_datetime
 
-        parsed[rest] = map_distinct(text[rest], lambda v: everyday_datetime(v, day_first, timezone)).astype("datetime64[us]")
+        read = map_distinct(text[rest], lambda v: everyday_datetime(v, day_first, timezone))
+        parsed[rest] = read.astype("datetime64[us]")
     return parsed.dt.normalize() if kind == "date" else parsed
 
 

@@ -580,9 +580,11 @@ def pooled_programmes(enrolments: pd.DataFrame) -> pd.DataFrame:
     :func:`pooled_pair`: every enrolment with an incident in either window enters, those with few incidents
     weighing little; only enrolments with no incidents at all or no school days in a window carry no information.
     ``heterogeneity_i2`` (0..1) is the share of the spread between enrolments' log rate ratios beyond chance and
-    ``heterogeneity_tau2`` its variance on the log scale (:func:`kwanalytics.metrics.pooling.pool_log_ratios`). ``comparison_pupils``: pupils in no programme on roll at some time between the
-    the most any one enrolment had on roll in its windows (:func:`programme_impact`, given the calendar, counts
-    those on roll at some time between the programme's first baseline day and its last window day). Several enrolments of one pupil are one pupil's evidence in the interval (grouped by pupil). Columns: ``POOLED_COLUMNS``.
+    ``heterogeneity_tau2`` its variance on the log scale (:func:`kwanalytics.metrics.pooling.pool_log_ratios`).
+    ``comparison_pupils``: the most pupils in no programme that any one enrolment had on roll in its windows
+    (:func:`programme_impact`, given the calendar, counts those on roll at some time between the programme's
+    first baseline day and its last window day). Several enrolments of one pupil are one pupil's evidence in the
+    interval (grouped by pupil). Columns: ``POOLED_COLUMNS``.
     """
     if enrolments is None or enrolments.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in POOLED_COLUMNS})

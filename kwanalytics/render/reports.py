@@ -112,8 +112,8 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
     """Render ``kind`` (student, cohort, patterns, validation or all); return the (what, reason) of each failure.
 
     Every report can be HTML, Word (built from the HTML: render/htmldocx.py) and PDF (the HTML printed); one
-    Chromium for each worker serves the batch's PDF and Word files (render/browser.py), started once. ``validation`` converts the
-    reports/validation.html that `kwa ingest` wrote.
+    Chromium for each worker, started once, serves the batch's PDF and Word files (render/browser.py).
+    ``validation`` converts the reports/validation.html that `kwa ingest` wrote.
 
     Warm kernels serve the whole batch: ``workers`` of them (default: 2 for 12 reports or more on a machine
     with 2 cores or more, else 1; env KWA_REPORT_WORKERS overrides), each
