@@ -67,11 +67,6 @@ def show(fig: go.Figure | None) -> None:
     display(bundle, raw=True)
 
 
-def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Kept for callers of the earlier name: the one formatter lives in evidence/display.py."""
-    return display.display_frame(frame)
-
-
 def table_html(frame: pd.DataFrame | None, empty: str = "Nothing recorded.") -> str:
     return display.table_html(frame, empty)
 

@@ -393,13 +393,13 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None, since=None) 
 
     def watch():
         from kwanalytics.evidence import patterns as meeting
-        from kwanalytics.metrics.patterns import watchlist
+        from kwanalytics.metrics.patterns import since_meeting, watchlist
 
         end = pd.Timestamp(as_of) if as_of is not None else pd.to_datetime(incidents["occurred_at"]).max()
         start = pd.Timestamp(since) if since is not None else meeting.last_meeting(end, settings)
         args = (incidents, tables["students"], tables["sessions"], calendar, settings)
         w = watchlist(*args, as_of=as_of, interventions=tables["interventions"])
-        view = watchlist(*args, as_of=as_of, since=start, interventions=tables["interventions"])
+        view = since_meeting(w, *args, since=start, as_of=as_of)  # the same list, not computed again
         status = view.set_index(["student_id", "pattern"])["status"]
         w["status"] = pd.Series([status.get(k, pd.NA) for k in zip(w["student_id"], w["pattern"])], index=w.index,
                                 dtype="string")

@@ -136,14 +136,14 @@ def _number(value, kind: str) -> str:
 
 #: The statistics' own names, as the literature writes them (the other words of a column name stay plain).
 TERMS = {"nap": "NAP", "tau u": "Tau-U", "i2": "I²", "tau2": "tau²", "gas": "GAS", "tscore": "T-score", "ci": "CI"}
+_TERM_WORDS = re.compile(r"\b(" + "|".join(sorted(map(re.escape, TERMS), key=len, reverse=True)) + r")\b")
 
 
 def header(name) -> str:
     """A column name in plain words: "first_score" -> "First score", "cost_gbp" -> "Cost" (the £ is in the
     cells), "heterogeneity_i2" -> "Heterogeneity I²", "nap" -> "NAP"; "SEMH" kept as written."""
     text = re.sub(r"_gbp$", "", str(name)).replace("_", " ").strip()
-    text = re.sub(r"\b(" + "|".join(sorted(map(re.escape, TERMS), key=len, reverse=True)) + r")\b",
-                  lambda m: TERMS[m.group(1)], text)
+    text = _TERM_WORDS.sub(lambda m: TERMS[m.group(1)], text)
     return text[:1].upper() + text[1:]
 
 

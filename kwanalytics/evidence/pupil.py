@@ -97,10 +97,6 @@ SECTIONS: tuple[Section, ...] = (
             "change in incidents plausibly lies in (95%)."),
 )
 
-#: Headings of the pack's tables, by key (the Word pack and the notebook use the same words).
-HEADINGS = {s.key: s.heading for s in SECTIONS}
-#: What a reader sees when a table has no rows, by key.
-EMPTY_SENTENCES = {s.key: s.empty for s in SECTIONS}
 
 def shows_nothing(key: str, frame: pd.DataFrame | None) -> bool:
     """True when a section's table has nothing to show: no rows, or (incidents per week) only weeks with no
@@ -170,7 +166,6 @@ class _Context:
     until: pd.Timestamp
     redact: Callable
     pack: EvidencePack
-    school_watchlist: pd.DataFrame | None = None
     cache: dict = field(default_factory=dict)
 
     def window(self, name: str, col: str) -> pd.DataFrame:
@@ -529,13 +524,12 @@ def _incidents_section(ctx: _Context) -> None:
 
 
 def _patterns_section(ctx: _Context) -> None:
-    found = ctx.school_watchlist if ctx.school_watchlist is not None else school_watchlist(
-        ctx.tables, ctx.calendar, ctx.settings, as_of=ctx.until)
+    found = school_watchlist(ctx.tables, ctx.calendar, ctx.settings, as_of=ctx.until)
     found = found.loc[found["student_id"] == ctx.student_id].drop(columns=["student_id"])
     # the pack's period: a pattern seen only before it is not this review's evidence
     found = found.loc[pd.to_datetime(found["last_seen"]) >= ctx.since]
     found = _redact_columns(found.copy(), ["evidence", "next_step"], ctx.redact).reset_index(drop=True)
-    ctx.pack.tables["_patterns_full"] = found
+    ctx.cache["patterns_full"] = found  # with p- and q-values, for the technical note
     plain = found.assign(evidence=found["evidence"].map(plain_words))
     ctx.pack.tables["patterns"] = plain.drop(columns=[c for c in ("p_value", "q_value") if c in plain])
     if len(found):
@@ -568,7 +562,7 @@ def _interventions_section(ctx: _Context) -> None:
     shown["incidents_per_week_during"] = shown["intervention_rate"].astype(float) * 5
     ctx.pack.tables["interventions"] = shown[["programme", "started_on", "ended_on", "incidents_per_week_before",
                                               "incidents_per_week_during", "verdict", "outcome"]]
-    ctx.pack.tables["_interventions_full"] = impact[[c for c in (
+    ctx.cache["interventions_full"] = impact[[c for c in (
         "programme", "started_on", "baseline_school_days", "baseline_incidents", "intervention_school_days",
         "intervention_incidents", "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high", "interval_method")
         if c in impact]]
@@ -649,11 +643,11 @@ def _incident_log_section(ctx: _Context) -> None:
 
 def _technical_section(ctx: _Context) -> None:
     parts = []
-    patterns = ctx.pack.tables.get("_patterns_full")
+    patterns = ctx.cache.get("patterns_full")
     if patterns is not None and len(patterns):
         cols = [c for c in ("pattern", "evidence", "p_value", "q_value") if c in patterns]
         parts.append(patterns[cols].assign(about="pattern").rename(columns={"pattern": "what", "evidence": "detail"}))
-    enrol = ctx.pack.tables.get("_interventions_full")
+    enrol = ctx.cache.get("interventions_full")
     if enrol is not None and len(enrol):
         detail = enrol.apply(lambda r: (f"{r['baseline_incidents']} incidents in {r['baseline_school_days']} school "
                                         f"days before, {r['intervention_incidents']} in "
@@ -692,11 +686,9 @@ def _pupil_name(students: pd.DataFrame, student_id: str) -> str:
 
 
 def evidence_pack(tables: dict, settings, student_id: str, since=None, until=None,
-                  calendar: SchoolCalendar | None = None, watchlist: pd.DataFrame | None = None) -> EvidencePack:
-    """Everything the annual review needs for ``student_id`` between ``since`` and ``until`` (both included).
-
-    ``watchlist``: the school-wide watchlist up to ``until`` when the caller has it (else computed once and kept).
-    """
+                  calendar: SchoolCalendar | None = None) -> EvidencePack:
+    """Everything the annual review needs for ``student_id`` between ``since`` and ``until`` (both included);
+    the school-wide figures it quotes (watchlist, programme impact) are computed once per school and kept."""
     student_id = str(student_id)
     name = _pupil_name(tables["students"], student_id)
     calendar = calendar if calendar is not None else calendar_for(tables, settings)
@@ -705,13 +697,11 @@ def evidence_pack(tables: dict, settings, student_id: str, since=None, until=Non
     until = pd.Timestamp(until) if until is not None else d_until
     pack = EvidencePack(student_id, name, since, until, calendar.source)
     ctx = _Context(student_id, tables, _own(tables, student_id, settings), settings, calendar, since, until,
-                   _redactor(student_id, tables["students"]), pack, watchlist)
+                   _redactor(student_id, tables["students"]), pack)
     for key, build in BUILDERS:
         run_section(key, lambda: build(ctx), pack.tables, pack.notes)
     for section in SECTIONS:
         pack.tables.setdefault(section.key, pd.DataFrame())
-    for key in [k for k in pack.tables if k.startswith("_")]:
-        del pack.tables[key]
     pack.figures = {k: v for k, v in pack.figures.items() if v is not None}
     pack.summary.insert(0, f"This evidence pack covers {name} from {since:%d %B %Y} to {until:%d %B %Y}.")
     return pack

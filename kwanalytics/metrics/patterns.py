@@ -178,15 +178,6 @@ def false_discovery(p: np.ndarray, p_min: np.ndarray, rate: float) -> np.ndarray
     if keep.any():
         q[keep] = stats.false_discovery_control(p[keep])
     return q
-    floors = np.sort(p_min)
-    k = np.arange(1, len(p) + 1)
-    # m(K): how many tests could reach rate / K; the first K with m(K) <= K
-    m_k = np.searchsorted(floors, rate / k, "right")
-    fits = np.flatnonzero(m_k <= k)
-    keep = p_min <= rate / k[fits[0]] if len(fits) else np.ones(len(p), dtype=bool)
-    if keep.any():
-        q[keep] = stats.false_discovery_control(p[keep])
-    return q
 
 
 # ---------------------------------------------------------------------------------------------------- clusters
@@ -618,21 +609,41 @@ def watchlist(incidents: pd.DataFrame, students: pd.DataFrame | None, sessions: 
 
     ``students`` (admitted_on, left_on) and ``sessions`` give each pupil's own time on roll; either may be None.
     With ``since``: only patterns with incidents on or after it, each ``status`` "new" (not on the list the day
-    before ``since``) or "continuing"; without, ``status`` is empty. A pupil pack filters this list to its pupil.
+    before ``since``) or "continuing" (:func:`since_meeting`); without, ``status`` is empty. A pupil pack filters
+    this list to its pupil.
     """
     inc, as_of = _prepare(incidents, as_of)
     out = _flags(inc, students, sessions, calendar, settings, as_of)
     out["status"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    if since is not None and len(out):
-        since = pd.Timestamp(since).normalize()
-        out = out[pd.to_datetime(out["last_seen"]) >= since].reset_index(drop=True)
-        before = _flags(inc[inc["day"] < since], students, sessions, calendar, settings,
-                        since - pd.Timedelta(days=1))
-        known = set(zip(before["student_id"], before["pattern"]))
-        out["status"] = pd.Series(["continuing" if (s, p) in known else "new"
-                                   for s, p in zip(out["student_id"], out["pattern"])], dtype="string")
-    if out.empty:
-        return out[COLUMNS]
+    if not out.empty:
+        out = _with_programme_notes(out, inc, interventions, calendar, settings, as_of)
+    out = out[COLUMNS].reset_index(drop=True)
+    if since is not None:
+        return since_meeting(out, incidents, students, sessions, calendar, settings, since, as_of)
+    return out
+
+
+def since_meeting(watch: pd.DataFrame, incidents: pd.DataFrame, students, sessions, calendar: SchoolCalendar,
+                  settings, since, as_of=None) -> pd.DataFrame:
+    """The rows of ``watch`` (the watchlist up to ``as_of``) with incidents on or after ``since``, each ``status``
+    "new" (not on the list the day before ``since``) or "continuing": what a weekly meeting looks at. Only the
+    list before ``since`` is computed; the caller's whole list is not computed again."""
+    if watch.empty:
+        return watch
+    inc, _ = _prepare(incidents, as_of)
+    since = pd.Timestamp(since).normalize()
+    out = watch[pd.to_datetime(watch["last_seen"]) >= since].reset_index(drop=True)
+    before = _flags(inc[inc["day"] < since], students, sessions, calendar, settings, since - pd.Timedelta(days=1))
+    known = set(zip(before["student_id"], before["pattern"]))
+    out["status"] = pd.Series(["continuing" if (s, p) in known else "new"
+                               for s, p in zip(out["student_id"], out["pattern"])], dtype="string")
+    return out
+
+
+def _with_programme_notes(out: pd.DataFrame, inc: pd.DataFrame, interventions, calendar: SchoolCalendar, settings,
+                          as_of) -> pd.DataFrame:
+    """Each row's next step with what the pupil's programmes add (entry criteria met, enrolled, exit met), the
+    rows in pupil and kind order."""
     status = criteria_status(inc, interventions, calendar, settings, as_of)
     if len(status):
         entry = status[status["meets_entry"]].groupby("student_id")["programme"].agg(lambda s: ", ".join(s))
@@ -644,8 +655,7 @@ def watchlist(incidents: pd.DataFrame, students: pd.DataFrame | None, sessions: 
             extra = extra.where(hit.isna(), extra + " " + words + hit.astype("string").fillna("") + ".")
         out["next_step"] = (out["next_step"] + extra).str.strip()
     order = {k: i for i, k in enumerate(KINDS)}
-    out = out.assign(_o=out["pattern"].map(order)).sort_values(["student_id", "_o"]).drop(columns="_o")
-    return out[COLUMNS].reset_index(drop=True)
+    return out.assign(_o=out["pattern"].map(order)).sort_values(["student_id", "_o"]).drop(columns="_o")
 
 
 # ---------------------------------------------------------------------------------------------- hotspots
