@@ -34,7 +34,6 @@ import pandas as pd
 
 from kwanalytics.metrics.effect_sizes import rate_ratios
 from kwanalytics.metrics.impact import adjust_for_comparison, pooled_pair
-from kwanalytics.metrics.pooling import pool_rate_ratios
 
 WEEKS = 6  # per window
 DAYS = 5

@@ -517,3 +517,32 @@ def test_render_reports_writes_word_and_pdf_with_the_html_reports_figures(tmp_pa
         assert foot.paragraphs[0].text.startswith(f"{heading}: confidential · Page ")
         fields = [f.get(qn("w:instr")) for f in foot._element.iter(qn("w:fldSimple"))]
         assert fields == ["PAGE", "NUMPAGES"]
+
+
+@pytest.mark.skipif(not HAVE_CHROMIUM, reason="chromium is needed (make browser)")
+def test_word_pictures_then_pdf_load_the_page_once_and_a_changed_page_is_loaded_again(printed, tmp_path):
+    from kwanalytics.render.browser import Browser
+
+    out, _ = printed
+    page = tmp_path / "drawn.html"  # a copy: this test changes it
+    page.write_text((out / "drawn.html").read_text(encoding="utf-8"), encoding="utf-8")
+    with Browser() as browser:
+        navigations = []
+        call = browser.call
+
+        def counting(method, *args, **kwargs):
+            if method == "Page.navigate":
+                navigations.append(method)
+            return call(method, *args, **kwargs)
+
+        browser.call = counting
+        pictures = browser.chart_pngs(page)
+        assert pictures and all(pictures)
+        loaded = len(navigations)  # 1 (2 when a fresh browser's first tab dies and is made again)
+        assert browser.pdf(page).startswith(b"%PDF")
+        assert len(navigations) == loaded  # Word's pictures, then the PDF of the same drawn page
+        assert browser.chart_pngs(page)  # after a print the page is laid out for paper: loaded afresh
+        assert len(navigations) == loaded + 1
+        page.write_text(page.read_text(encoding="utf-8") + "<!-- changed -->", encoding="utf-8")
+        assert browser.pdf(page).startswith(b"%PDF")  # the file changed: loaded again
+        assert len(navigations) == loaded + 2

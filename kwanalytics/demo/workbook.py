@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kwanalytics.ingest.pipeline import listed_id
 from kwanalytics.templates.workbook import build_template
 
 SESSION_LOG = "key_work_session_log.xlsx"
@@ -39,13 +40,13 @@ def session_log(students: pd.DataFrame, settings, school_days: pd.DatetimeIndex,
         sheet.cell(r, column["Date"], day.date())
         sheet.cell(r, column["Start time"], pd.Timestamp(f"{9 + k % 5}:30").time())
         sheet.cell(r, column["Duration (minutes)"], int(rng.choice([30, 45, 60])))
-        sheet.cell(r, column["Key worker"], worker.get(picks["Pupil"].split(" – ")[0]))
+        sheet.cell(r, column["Key worker"], worker.get(listed_id(picks["Pupil"])))
         sheet.cell(r, column["Venue"], "School")
         sheet.cell(r, column["Skills embedded"], "English; social")
         sheet.cell(r, column["Engagement (1-5)"], int(rng.integers(2, 6)))
         sheet.cell(r, column["Cost (£)"], 25.0)
         sheet.cell(r, column["Notes"], f"Session {k + 1} of the summer log")
-    return wb, [c.split(" – ")[0] for c in caseload]
+    return wb, [listed_id(c) for c in caseload]
 
 
 def _dropdowns(wb) -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ import pandas as pd
 from kwanalytics.evidence import charts
 from kwanalytics.calendar import data_period, weekly_counts
 from kwanalytics.evidence.display import format_value
-from kwanalytics.metrics.impact import FEWER, MORE, NO_CLEAR, TOO_LITTLE
+from kwanalytics.metrics.impact import FEWER, verdict_counts
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -63,15 +63,20 @@ def pupil_school_days(tables: dict, calendar, start, end) -> pd.Series:
     return pd.Series((hi - lo).clip(min=0), index=students["student_id"].to_numpy())
 
 
+def targets_met(outcomes: pd.Series, settings) -> pd.Series:
+    """Whether each recorded outcome says the targets were met: it contains one of settings.yaml
+    ``outcomes.targets_met``, in any case (a blank outcome does not)."""
+    phrases = [p.casefold() for p in settings.school.outcomes.targets_met]
+    text = outcomes.astype("string").str.casefold().fillna("")
+    return text.map(lambda t: any(p in t for p in phrases)).astype(bool)
+
+
 def recorded_outcomes(interventions: pd.DataFrame, settings, as_of=None) -> pd.DataFrame:
     """Per programme: ``completed`` enrolments (ended by ``as_of``) and how many of them staff recorded as
     ``targets_met`` (their recorded outcome contains one of settings.yaml ``outcomes.targets_met``, any case)."""
-    phrases = [p.casefold() for p in settings.school.outcomes.targets_met]
     ended = pd.to_datetime(interventions["ended_on"])
     done = interventions.loc[ended.notna() & ((ended <= pd.Timestamp(as_of)) if as_of is not None else True)]
-    outcome = done["exit_outcome"].astype("string").str.casefold().fillna("")
-    met = outcome.map(lambda text: any(p in text for p in phrases)).astype(bool)
-    g = done.assign(_met=met.to_numpy()).groupby("programme")
+    g = done.assign(_met=targets_met(done["exit_outcome"], settings).to_numpy()).groupby("programme")
     return pd.DataFrame({"completed": g.size(), "targets_met": g["_met"].sum()}).reset_index()
 
 
@@ -282,10 +287,8 @@ def cohort_sections(tables: dict, settings, calendar, salt: bytes, as_of=None) -
         for col, label in (("primary_need", "area of need"), ("year_group", "year group")):
             group = enrol["student_id"].map(students[col]).fillna("not recorded")
             g = enrol.assign(group=group.to_numpy()).groupby("group")
-            part = pd.DataFrame({"enrolments": g.size(), "pupils": g["student_id"].nunique(),
-                                 **{name: g["verdict"].agg(lambda v, verdict=verdict: int((v == verdict).sum()))
-                                    for name, verdict in (("improved_clearly", FEWER), ("no_clear_change", NO_CLEAR),
-                                                          ("worse_clearly", MORE), ("too_little_data", TOO_LITTLE))}})
+            part = pd.concat([pd.DataFrame({"enrolments": g.size(), "pupils": g["student_id"].nunique()}),
+                              verdict_counts(g)], axis=1)
             part = part.reset_index().rename(columns={"index": "group"})
             part.insert(0, "breakdown", label)
             rows.append(part)
@@ -360,7 +363,6 @@ def past_enrolments_note(entry: pd.DataFrame, interventions: pd.DataFrame, setti
     change: consider another programme")."""
     if entry.empty or interventions is None or interventions.empty:
         return pd.Series("", index=entry.index, dtype="string")
-    phrases = [p.casefold() for p in settings.school.outcomes.targets_met]
     done = interventions.loc[pd.to_datetime(interventions["ended_on"]).notna()]
     notes = []
     for sid, programme in zip(entry["student_id"], entry["programme"]):
@@ -371,7 +373,7 @@ def past_enrolments_note(entry: pd.DataFrame, interventions: pd.DataFrame, setti
         outcomes = past["exit_outcome"].astype("string").fillna("")
         parts = [f"completed {programme} {_span(r.started_on, r.ended_on)}"
                  + (f", {o.lower()}" if o else "") for r, o in zip(past.itertuples(), outcomes)]
-        met = outcomes.str.casefold().map(lambda o: any(p in o for p in phrases)).any()
+        met = targets_met(outcomes, settings).any()
         notes.append("; ".join(parts) + ("" if met else ": consider another programme"))
     return pd.Series(notes, index=entry.index, dtype="string")
 
@@ -433,8 +435,8 @@ def patterns_sections(tables: dict, settings, calendar, as_of=None, since=None) 
                                               y_title="incidents / expected from the hours")
         wp_hot = wp.loc[wp["flagged"].fillna(False).astype(bool)].copy()
         loc_hot = loc.loc[loc["flagged"].fillna(False).astype(bool)].copy()
-        when = pd.to_datetime(incidents["occurred_at"])
-        wp_hot["pupils"] = [hotspot_pupils(incidents.loc[(when.dt.day_name() == d) & (incidents["period"] == p)])
+        weekday = pd.to_datetime(incidents["occurred_at"]).dt.day_name()
+        wp_hot["pupils"] = [hotspot_pupils(incidents.loc[(weekday == d) & (incidents["period"] == p)])
                             for d, p in zip(wp_hot[day_col].astype(str), wp_hot[period_col])]
         loc_hot["pupils"] = [hotspot_pupils(incidents.loc[incidents["location"] == place])
                              for place in loc_hot[loc_col]]

@@ -258,9 +258,14 @@ def _fingerprint(frame: pd.DataFrame | None) -> str:
     return f"{len(frame)}:{digest.hexdigest()[:16]}"
 
 
-def _school_key(tables: dict, calendar: SchoolCalendar, settings, names) -> tuple:
-    return (tuple(_fingerprint(tables.get(n)) for n in names), repr(settings.config), len(calendar),
-            calendar.source)
+def _school_key(tables: dict, calendar: SchoolCalendar, settings, names, known: dict | None = None) -> tuple:
+    """What the school-wide figures depend on. ``known``: fingerprints already taken of these same tables (a
+    pack asks for the watchlist and the programme impact, which share four tables: hashed once, not twice)."""
+    known = {} if known is None else known
+    for n in names:
+        if n not in known:
+            known[n] = _fingerprint(tables.get(n))
+    return (tuple(known[n] for n in names), repr(settings.config), len(calendar), calendar.source)
 
 
 def _kept(what: str, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -272,26 +277,28 @@ def _kept(what: str, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.Data
     return _SCHOOL[full].copy()
 
 
-def school_watchlist(tables: dict, calendar: SchoolCalendar, settings, as_of=None) -> pd.DataFrame:
+def school_watchlist(tables: dict, calendar: SchoolCalendar, settings, as_of=None,
+                     fingerprints: dict | None = None) -> pd.DataFrame:
     """The school-wide watchlist (metrics.patterns.watchlist) up to ``as_of``: the same list the patterns report
     shows, so a pupil's pack quotes the same patterns, expected shares and p-values. Computed once per school,
     settings and date, and kept: a batch of packs does not repeat it for each pupil."""
     from kwanalytics.metrics.patterns import watchlist
 
-    key = (*_school_key(tables, calendar, settings, ("incidents", "interventions", "students", "sessions")),
-           str(as_of))
+    key = (*_school_key(tables, calendar, settings, ("incidents", "interventions", "students", "sessions"),
+                        fingerprints), str(as_of))
     return _kept("watchlist", key, lambda: watchlist(tables["incidents"], tables["students"], tables["sessions"],
                                                      calendar, settings, as_of=as_of,
                                                      interventions=tables.get("interventions")))
 
 
-def school_enrolment_impact(tables: dict, calendar: SchoolCalendar, settings, as_of=None) -> pd.DataFrame:
+def school_enrolment_impact(tables: dict, calendar: SchoolCalendar, settings, as_of=None,
+                            fingerprints: dict | None = None) -> pd.DataFrame:
     """Every enrolment's impact (metrics.impact.enrolment_impact) over the whole school up to ``as_of``: the
     figures the cohort report shows, kept between packs like the watchlist."""
     from kwanalytics.metrics.impact import enrolment_impact
 
     names = ("interventions", "incidents", "sessions", "target_ratings", "targets", "students")
-    key = (*_school_key(tables, calendar, settings, names), str(as_of))
+    key = (*_school_key(tables, calendar, settings, names, fingerprints), str(as_of))
     return _kept("impact", key, lambda: enrolment_impact(tables, calendar, settings, as_of=as_of))
 
 
@@ -524,7 +531,8 @@ def _incidents_section(ctx: _Context) -> None:
 
 
 def _patterns_section(ctx: _Context) -> None:
-    found = school_watchlist(ctx.tables, ctx.calendar, ctx.settings, as_of=ctx.until)
+    found = school_watchlist(ctx.tables, ctx.calendar, ctx.settings, as_of=ctx.until,
+                             fingerprints=ctx.cache.setdefault("fingerprints", {}))
     found = found.loc[found["student_id"] == ctx.student_id].drop(columns=["student_id"])
     # the pack's period: a pattern seen only before it is not this review's evidence
     found = found.loc[pd.to_datetime(found["last_seen"]) >= ctx.since]
@@ -553,7 +561,8 @@ def _interventions_section(ctx: _Context) -> None:
         ctx.pack.tables["interventions"] = pd.DataFrame()
         return
     # the whole school's enrolments, then this pupil's: the same figures as the cohort report
-    impact = school_enrolment_impact(ctx.tables, ctx.calendar, ctx.settings, as_of=ctx.until)
+    impact = school_enrolment_impact(ctx.tables, ctx.calendar, ctx.settings, as_of=ctx.until,
+                                     fingerprints=ctx.cache.setdefault("fingerprints", {}))
     impact = impact.loc[impact["enrolment_id"].isin(mine)].reset_index(drop=True)
     outcome = enrol.drop_duplicates("enrolment_id").set_index("enrolment_id")["exit_outcome"]
     shown = impact.assign(outcome=_redact_columns(

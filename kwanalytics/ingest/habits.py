@@ -23,13 +23,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kwanalytics.ingest.parsing import DATE_FORMATS, month_first
+
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[.:](\d{2}))?(?:[.:](\d{2}))?\s*([ap])\.?\s*m\.?\s*$", re.IGNORECASE)
 _DOTTED = re.compile(r"^\s*(\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?\s*$")
 _WEEKDAY = re.compile(r"^\s*(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE)
 _TRAILING_TIME = re.compile(r"^(.*?\S)[\sT,]+(\d{1,2}(?:[.:]\d{2}){0,2}\s*(?:[ap]\.?\s*m\.?)?)$", re.IGNORECASE)
 _NAMED = ("%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %y", "%d %B %y", "%b %d %Y", "%B %d %Y",
           "%d/%b/%Y", "%d.%b.%Y")
-_NUMERIC = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d")
+_MONTH_FIRST = month_first(DATE_FORMATS)
 _ISO_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 
 
@@ -53,9 +55,7 @@ def everyday_time(text) -> str | None:
 def _date(text: str, day_first: bool):
     text = _WEEKDAY.sub("", text.strip()).replace(",", " ")
     text = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", re.sub(r"\s+", " ", text)).strip()
-    numeric = _NUMERIC if day_first else tuple(
-        f.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m") if not f.startswith("%Y") else f
-        for f in _NUMERIC)
+    numeric = DATE_FORMATS if day_first else _MONTH_FIRST
     for fmt in _NAMED + numeric:
         try:
             return pd.to_datetime(text, format=fmt)
@@ -83,18 +83,11 @@ def everyday_datetime(text, day_first: bool = True, timezone: str | None = None)
         return day
     m = _TRAILING_TIME.match(text)
     if m:
-        clock = everyday_time(m.group(2)) or _plain_time(m.group(2))
+        clock = everyday_time(m.group(2))
         day = _date(m.group(1), day_first)
         if clock and day is not None:
             return day + pd.Timedelta(hours=int(clock[:2]), minutes=int(clock[3:5]))
     return pd.NaT
-
-
-def _plain_time(text: str) -> str | None:
-    m = re.match(r"^(\d{1,2}):(\d{2})(?::\d{2})?$", text.strip())
-    if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
-        return f"{int(m.group(1)):02d}:{m.group(2)}"
-    return None
 
 
 # ------------------------------------------------------------------------------------------------ per file

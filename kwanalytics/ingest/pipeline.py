@@ -341,21 +341,14 @@ DATE_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{
 
 def _duplicate_headers(header: list[str], mapping) -> list[str]:
     """'two columns called 'Date' (columns C and F)' for each header spelling a mapped column that appears twice."""
+    from openpyxl.utils import get_column_letter  # only when a header is doubled: not on ingest's start-up
+
     seen: dict[str, list[int]] = {}
     for pos, cell in enumerate(header):
         if cell.strip() and fold(cell) in mapping.headers:
             seen.setdefault(fold(cell), []).append(pos)
-    return [f"{len(p)} columns called '{header[p[0]]}' (columns " + " and ".join(_column_letter(i) for i in p) + ")"
+    return [f"{len(p)} columns called '{header[p[0]]}' (columns " + " and ".join(get_column_letter(i + 1) for i in p) + ")"
             for p in seen.values() if len(p) > 1]
-
-
-def _column_letter(pos: int) -> str:
-    letters = ""
-    pos += 1
-    while pos:
-        pos, rem = divmod(pos - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _says_no_records(export: RawExport) -> bool:

@@ -84,7 +84,6 @@ def _row_text(values) -> tuple[str, ...]:
     return tuple("" if (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values)
 
 
-Part = RawExport  # one sheet of a workbook, or the whole of a text file
 
 
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
@@ -290,12 +289,6 @@ def _furniture_reason(cells: list[str], width: int) -> str | None:
     return FOOTER_ROW if FOOTER.match(filled[0]) else None
 
 
-def _split_header(frame: pd.DataFrame, ragged: dict, path: Path, recognise=None):
-    """Header, cells, spreadsheet row numbers and the rows that do not fit the header (see ``split``)."""
-    part = split(frame, ragged, path, recognise)
-    return part.header, part.cells, part.rows, part.ragged
-
-
 def split(frame: pd.DataFrame, ragged: dict, path: Path, recognise=None) -> RawExport:
     """A frame of text cells (one per line of the file or row of the sheet) as an export: the header is the
     first row ``recognise`` accepts (the first non-blank row when none does), the lines above it its title,
@@ -415,7 +408,6 @@ def _sheet_text(rows) -> list[list]:
 
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 # What Excel shows in a cell whose formula failed; calamine reads them as empty cells, so they are read from the
 # sheet's XML and put back as this text (the pipeline rejects a row holding one: it is not a value, docs/design.md).
 EXCEL_ERRORS = ("#REF!", "#VALUE!", "#N/A", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!", "#CALC!",
@@ -618,8 +610,3 @@ def _not_an_export(data: bytes, path: Path) -> str | None:
                     "workbooks. Export the report from the system as CSV or Excel, or remove this file from "
                     "data/raw.")
     return None
-
-
-def read_export(path: Path, recognise=None) -> RawExport:
-    """Read one export file; for a workbook, its first recognised sheet (``read_parts`` gives every one)."""
-    return read_parts(path, recognise)[0]

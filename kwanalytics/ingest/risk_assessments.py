@@ -33,17 +33,19 @@ ASSESSMENT_COLUMNS = ["ra_id", "ra_until"]
 _RA_COLUMNS = ["ra_id", "student_id", "activity", "venue", "assessed_on", "review_by"]
 
 
-def _folded(series: pd.Series) -> pd.Series:
+def folded(series: pd.Series) -> pd.Series:
+    """Each value folded for comparing (settings.fold: case and spacing); a missing one is ""."""
     return map_distinct(series, fold).fillna("")
 
 
-def _dates(series) -> pd.Series:
+def as_days(series) -> pd.Series:
+    """Dates or date-times as the day they fall on (datetime64[us]); an unreadable one is NaT."""
     return pd.to_datetime(series, errors="coerce").dt.normalize().astype("datetime64[us]")
 
 
 def _covers(ra_value: pd.Series, session_value: pd.Series) -> pd.Series:
     """An assessment's activity (or venue) covers a session when it is blank (any) or the same, loosely spelt."""
-    a, s = _folded(ra_value), _folded(session_value)
+    a, s = folded(ra_value), folded(session_value)
     return (a == "") | (a == s)
 
 
@@ -60,17 +62,17 @@ def community_sessions_without_ra(sessions: pd.DataFrame | None, risk_assessment
     ``ASSESSMENT_COLUMNS`` when ``assessment``), by date."""
     columns = COLUMNS + ASSESSMENT_COLUMNS if assessment else COLUMNS
     s = _with(sessions, ["session_id", "student_id", "date", "setting", "activity", "venue", "risk_assessment_id"])
-    s = s[_folded(s["setting"]).isin(COMMUNITY).to_numpy()].drop(columns="setting")
+    s = s[folded(s["setting"]).isin(COMMUNITY).to_numpy()].drop(columns="setting")
     if s.empty:
         return pd.DataFrame(columns=columns)
-    s["date"] = _dates(s["date"])
+    s["date"] = as_days(s["date"])
     s["_pos"] = np.arange(len(s))
     ra = _with(risk_assessments, _RA_COLUMNS)
     # ids compare as text whatever a frame built by hand holds (an all-blank column reads as float)
     for frame, cols in ((s, ["student_id", "risk_assessment_id"]), (ra, ["ra_id", "student_id"])):
         for col in cols:
             frame[col] = frame[col].astype("string")
-    ra["assessed_on"], ra["review_by"] = _dates(ra["assessed_on"]), _dates(ra["review_by"])
+    ra["assessed_on"], ra["review_by"] = as_days(ra["assessed_on"]), as_days(ra["review_by"])
     ra = ra.dropna(subset=["assessed_on"])
     held = ra["assessed_on"] + pd.DateOffset(months=int(months_current_without_review_date))
     ra["until"] = ra["review_by"].fillna(held.astype("datetime64[us]"))

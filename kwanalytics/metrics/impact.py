@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from kwanalytics.calendar import SchoolCalendar
+from kwanalytics.ingest.risk_assessments import as_days as _dates
 from kwanalytics.metrics.effect_sizes import nap_tau_u_by_group, rate_ratio_ci, rate_ratios
 from kwanalytics.metrics.pooling import METHOD as POOLING_METHOD
 from kwanalytics.metrics.pooling import pool_log_ratios, pool_rate_ratios
@@ -38,13 +39,17 @@ from kwanalytics.metrics.sessions import budget_lines
 from kwanalytics.settings import Settings
 
 __all__ = ["enrolment_impact", "programme_impact", "pooled_programmes", "programme_sessions", "rate_ratio_ci",
-           "records_start", "default_as_of", "comparison_group", "adjust_for_comparison", "pooled_pair", "verdict"]
+           "records_start", "default_as_of", "comparison_group", "adjust_for_comparison", "pooled_pair", "verdict",
+           "verdict_counts"]
 
 TOO_LITTLE = "too little data"
 FEWER = "clearly fewer incidents"
 MORE = "clearly more incidents"
 NO_CLEAR = "no clear change"
 VERDICTS = (FEWER, NO_CLEAR, MORE, TOO_LITTLE)
+#: The count column of each verdict, in the programme table and the cohort's breakdowns.
+VERDICT_COUNTS = (("improved_clearly", FEWER), ("no_clear_change", NO_CLEAR), ("worse_clearly", MORE),
+                  ("too_little_data", TOO_LITTLE))
 CONFIDENCE = 0.95
 INTERVAL_METHOD = "quasi-Poisson on weekly counts (exact conditional interval on counts / dispersion)"
 
@@ -97,10 +102,6 @@ def verdict(baseline_days, intervention_days, incidents_total, ci_low, ci_high, 
 def _impact_settings(settings: Settings) -> tuple[int, int, int]:
     cfg = settings.school.impact
     return cfg.baseline_school_days, cfg.min_school_days, cfg.min_incidents
-
-
-def _dates(series) -> pd.Series:
-    return pd.to_datetime(series, errors="coerce").dt.normalize().astype("datetime64[us]")
 
 
 def _activity_dates(tables: dict) -> pd.Series:
@@ -610,6 +611,12 @@ def pooled_programmes(enrolments: pd.DataFrame) -> pd.DataFrame:
     return out[POOLED_COLUMNS]
 
 
+def verdict_counts(groups) -> pd.DataFrame:
+    """How many enrolments of each group (a groupby of enrolments) got each verdict: ``VERDICT_COUNTS``'s columns."""
+    return pd.DataFrame({col: groups["verdict"].agg(lambda v, label=label: int((v == label).sum()))
+                         for col, label in VERDICT_COUNTS})
+
+
 def programme_impact(enrolments: pd.DataFrame, tables: dict, settings: Settings, as_of=None,
                      calendar: SchoolCalendar | None = None) -> pd.DataFrame:
     """Per programme: pooled rate ratio naive and adjusted (:func:`pooled_programmes`), verdict counts, exit
@@ -642,10 +649,9 @@ def programme_impact(enrolments: pd.DataFrame, tables: dict, settings: Settings,
         lo = days.searchsorted(first.reindex(out.index).to_numpy(), "left")
         hi = days.searchsorted(last.reindex(out.index).to_numpy(), "right")
         out["comparison_pupils"] = pd.array(comparison.on_roll_between(lo, hi), dtype="Int64")
-    g = e.groupby("programme", sort=True)
-    for col, label in (("improved_clearly", FEWER), ("no_clear_change", NO_CLEAR), ("worse_clearly", MORE),
-                       ("too_little_data", TOO_LITTLE)):
-        out[col] = g["verdict"].agg(lambda v, label=label: int((v == label).sum())).reindex(out.index)
+    counts = verdict_counts(e.groupby("programme", sort=True))
+    for col, _ in VERDICT_COUNTS:
+        out[col] = counts[col].reindex(out.index)
     met = _exit_criteria_met(tables, settings, as_of)
     out["exit_criteria_met"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     if met is not None:

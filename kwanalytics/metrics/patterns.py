@@ -199,7 +199,7 @@ def clusters(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, set
     hi = own["hi"].reindex(inc["student_id"]).to_numpy()
     pos = np.clip(calendar.ordinal(inc["day"]).astype(np.int64), lo, np.maximum(hi - 1, lo))
     codes, _ = pd.factorize(inc["student_id"])
-    dense, _ = densest_windows(pos, codes, k)
+    dense = densest_windows(pos, codes, k)
     inc = inc.assign(pos=pos, dense=dense)
     total = inc.groupby("student_id").size()
     # the busiest window per pupil; the latest when tied, as it matters most now
@@ -342,10 +342,10 @@ def time_of_day(inc: pd.DataFrame, own: pd.DataFrame, calendar: SchoolCalendar, 
     return Test("time", best["p_value"], _each_flagged(inc, best, describe), p_min.reindex(best.index))
 
 
-def _against_school_mix(kind: str, column: str, inc: pd.DataFrame, school: pd.DataFrame, settings, text, step) -> Test:
+def _against_school_mix(kind: str, column: str, inc: pd.DataFrame, settings, text, step) -> Test:
     """One value of ``column`` over-represented in a pupil's incidents against the school's mix of it."""
     min_count = settings.school.patterns.concentration.min_incidents
-    everyone = _crosstab(school["student_id"], school[column])
+    everyone = _crosstab(inc["student_id"], inc[column])  # the whole school's mix, before the pupils are picked
     inc, totals = _eligible(inc, min_count, column)
     if inc.empty:
         return Test(kind, pd.Series(dtype=float), None)
@@ -365,7 +365,7 @@ def place(inc: pd.DataFrame, settings) -> Test:
     """One location over-represented against the school-wide share of incidents there (so a busy place like the
     classroom is not flagged for being busy)."""
     return _against_school_mix(
-        "place", "location", inc, inc, settings,
+        "place", "location", inc, settings,
         lambda r, sub: (f"{r['k']} of {r['n']} incidents ({r['k'] / r['n']:.0%}) happened in {r['value']} (other pupils: "
                         f"{r['share']:.0%}); {_span(sub)}; {_mix(sub['category'])}"),
         lambda r: NEXT_STEPS["place"].format(what=r["value"]))
@@ -374,7 +374,7 @@ def place(inc: pd.DataFrame, settings) -> Test:
 def behaviour(inc: pd.DataFrame, settings) -> Test:
     """One behaviour repeated: a category over-represented in the pupil's incidents against the school's mix."""
     return _against_school_mix(
-        "behaviour", "category", inc, inc, settings,
+        "behaviour", "category", inc, settings,
         lambda r, sub: (f"{r['k']} of {r['n']} incidents were {r['value'].lower()} (other pupils: {r['share']:.0%}); "
                         f"{_span(sub)}"),
         lambda r: NEXT_STEPS["behaviour"].format(what=r["value"].lower()))

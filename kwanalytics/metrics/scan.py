@@ -21,16 +21,17 @@ import numpy as np
 from scipy import stats
 
 
-def densest_windows(positions: np.ndarray, pupils: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+def densest_windows(positions: np.ndarray, pupils: np.ndarray, window: int) -> np.ndarray:
     """For each incident, the incidents of the same pupil in the ``window`` school days starting at its day.
 
     ``positions`` are school-day ordinals and ``pupils`` integer codes, both sorted by pupil then position.
-    Returns (count, start position) per incident; the pupil's busiest window starts at one of its incidents.
+    Returns the count per incident (its window starts at its own position); the pupil's busiest window starts at
+    one of its incidents.
     """
     span = int(positions.max()) + window + 1 if len(positions) else 1
     key = pupils.astype(np.int64) * span + positions.astype(np.int64)
     inside = np.searchsorted(key, key + window, "left") - np.arange(len(key))
-    return inside, positions
+    return inside
 
 
 def scan_p_value(s, n, days, window: int) -> np.ndarray:

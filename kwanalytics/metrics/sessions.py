@@ -11,8 +11,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from kwanalytics.ingest.parsing import map_distinct
 from kwanalytics.ingest.risk_assessments import COMMUNITY, community_sessions_without_ra
+from kwanalytics.ingest.risk_assessments import as_days as _dates
+from kwanalytics.ingest.risk_assessments import folded as _folded
 from kwanalytics.metrics.trends import theil_sen_slope
 from kwanalytics.settings import Settings, fold, load_settings
 
@@ -36,19 +37,11 @@ TOP_ACTIVITIES = 3
 MIN_TREND_SESSIONS = 3
 
 
-def _folded(series: pd.Series) -> pd.Series:
-    return map_distinct(series, fold).fillna("")
-
-
 def _num(frame: pd.DataFrame, col: str) -> pd.Series:
     """A numeric column as float (NaN where missing or absent)."""
     if col not in frame:
         return pd.Series(np.nan, index=frame.index, dtype=float)
     return pd.to_numeric(frame[col], errors="coerce").astype(float)
-
-
-def _dates(series) -> pd.Series:
-    return pd.to_datetime(series, errors="coerce").dt.normalize().astype("datetime64[us]")
 
 
 def _theil_sen_per_10(y: np.ndarray) -> float:

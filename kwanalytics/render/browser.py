@@ -97,6 +97,7 @@ class Browser:
         #                                one page at a time anyway)
         self._buffer = b""
         self._tab: str | None = None  # the session of the one tab every report is loaded in
+        self._shown: tuple | None = None  # the report file (path, modified, size) the tab holds, charts drawn
         self._page_lock = threading.Lock()
 
     # -- lifecycle
@@ -211,10 +212,16 @@ class Browser:
             self.call("Page.enable", {}, session)
             self._tab = session
         session = self._tab
+        stat = html_path.stat()
+        shown = (str(html_path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if shown == self._shown:  # its Word pictures were just drawn from this page: print it as it is
+            return session
+        self._shown = None
         self.call("Page.navigate", {"url": html_path.resolve().as_uri()}, session, until_event="Page.loadEventFired")
         state = self.evaluate(_WAIT_CHARTS, session)
         if state not in ("drawn", "none"):
             raise BrowserError(f"The charts of {html_path.name} did not draw ({state}).")
+        self._shown = shown
         return session
 
     def evaluate(self, expression: str, session: str):
@@ -230,7 +237,7 @@ class Browser:
             try:
                 return job(Path(html_path))
             except TabGone:
-                self._tab = None
+                self._tab = self._shown = None
                 return job(Path(html_path))
 
     def pdf(self, html_path) -> bytes:
@@ -247,6 +254,7 @@ class Browser:
         result = self.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True,
                                                "displayHeaderFooter": True, "headerTemplate": "<div></div>",
                                                "footerTemplate": PAGE_FOOTER}, session)
+        self._shown = None  # printing lays the page out for paper: the next use loads it afresh
         return base64.b64decode(result["data"])
 
     def _chart_pngs(self, html_path: Path, scale: int, width: int | None) -> list[bytes | None]:

@@ -128,8 +128,7 @@ class WarmKernel:
         self.akc = AsyncKernelClient()
         self.akc.load_connection_info(self.km.get_connection_info())
         self.akc.start_channels()
-        self.run_code(_WARM)
-        self._clean = False
+        self.run_code(_WARM)  # not clean after it: run_code says so
         return self
 
     def stop(self) -> None:

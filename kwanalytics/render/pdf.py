@@ -91,7 +91,7 @@ def print_pdf(html_path, pdf_path, browser=None) -> Path:
     alone. Written atomically, so a failed print never leaves a half-written PDF where the last good one was.
     Raises WorkspaceError (a clear message) when Chromium is missing or fails.
     """
-    from kwanalytics.render.browser import Browser, BrowserError
+    from kwanalytics.render.browser import Browser
     from kwanalytics.store import atomic_write
 
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
@@ -104,8 +104,6 @@ def print_pdf(html_path, pdf_path, browser=None) -> Path:
                 data = own.pdf(html_path)
         else:
             data = browser.pdf(html_path)
-    except BrowserError:
-        raise
     except OSError as exc:
         raise WorkspaceError(f"Chromium could not be started to print {html_path.name} ({exc}). "
                              "No PDF was written.") from None

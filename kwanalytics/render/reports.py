@@ -190,16 +190,18 @@ def render_reports(workspace, kind: str, students=None, since=None, until=None, 
                 target.with_name(f".{target.stem}.for-print.html").unlink(missing_ok=True)
 
     def convert(page_path: Path, target: Path, title: str) -> None:
-        if "pdf" in formats:
-            from kwanalytics.render.pdf import print_pdf
-
-            pdf = print_pdf(page_path, target.with_suffix(".pdf"), browser=browser())
-            written.append(str(pdf.relative_to(workspace)))
+        # Word first: its chart pictures leave the page as drawn, so the PDF prints the same loaded page (the
+        # browser loads, unpacks plotly.js and draws the charts once for both)
         if "docx" in formats:
             from kwanalytics.render.htmldocx import write_docx
 
             docx = write_docx(page_path, target.with_suffix(".docx"), browser(), title)
             written.append(str(docx.relative_to(workspace)))
+        if "pdf" in formats:
+            from kwanalytics.render.pdf import print_pdf
+
+            pdf = print_pdf(page_path, target.with_suffix(".pdf"), browser=browser())
+            written.append(str(pdf.relative_to(workspace)))
 
     if kind == "validation":  # written by `kwa ingest`; here it is only turned into Word and PDF
         source = out_dir / "validation.html"
